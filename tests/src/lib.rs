@@ -1,0 +1,163 @@
+//! Helpers shared by the end-to-end tests: the bundled plugins built once per test process, the
+//! real `dataplace` binary, and a reader that turns an output root back into rows.
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{Float64Type, Int64Type, TimestampMicrosecondType};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+pub use dataplace_sdk::native::Value;
+
+/// The workspace root.
+pub fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace")
+}
+
+/// The component of a bundled plugin (`plugins/<name>`), built once per test process.
+pub fn plugin(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    built
+        .entry(name.to_owned())
+        .or_insert_with(|| {
+            let dir = workspace().join("plugins").join(name);
+            dataplace::plugin::crate_build::build(&dir, None).unwrap_or_else(|e| panic!("building plugin {name}: {e}"))
+        })
+        .clone()
+}
+
+/// `target/<profile>`, where cargo put this test executable (in `deps/`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    exe.parent().and_then(Path::parent).expect("target/<profile>/deps").to_path_buf()
+}
+
+/// The `dataplace` binary cargo built for this test run (the runtime package's integration
+/// tests make cargo build it before any test runs).
+pub fn dataplace() -> Command {
+    let bin = profile_dir().join("dataplace");
+    assert!(bin.exists(), "{} not built: run the tests with `cargo test --workspace`", bin.display());
+    Command::new(bin)
+}
+
+/// Run `dataplace` with `args`; returns (exit code, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let out = dataplace().args(args).output().expect("running dataplace");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Run `dataplace … --json` and parse the report.
+pub fn run_json(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let (code, stdout, stderr) = run(&all);
+    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("report is not JSON ({e}); exit {code}; stderr:\n{stderr}\nstdout:\n{stdout}"));
+    (code, report)
+}
+
+/// A fresh, empty directory under the target directory, named for the test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = profile_dir().join("test-scratch").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Every file under `dir` whose name ends with `suffix`, sorted.
+pub fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().ends_with(suffix) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// One observation read back from Parquet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub vehicle_id: String,
+    pub time_us: i64,
+    pub signal: String,
+    pub value: Value,
+}
+
+/// Read an observation file back, checking that exactly one value column is set per row.
+pub fn read_rows(file: &Path) -> Vec<Row> {
+    read_batches(file).iter().flat_map(rows_of).collect()
+}
+
+/// The record batches of a Parquet file.
+pub fn read_batches(file: &Path) -> Vec<RecordBatch> {
+    let f = std::fs::File::open(file).expect("parquet file");
+    let reader = ParquetRecordBatchReaderBuilder::try_new(f).expect("parquet footer").build().expect("reader");
+    reader.map(|b| b.expect("record batch")).collect()
+}
+
+/// The key-value metadata of a Parquet file.
+pub fn metadata(file: &Path) -> HashMap<String, String> {
+    let f = std::fs::File::open(file).expect("parquet file");
+    let builder = ParquetRecordBatchReaderBuilder::try_new(f).expect("parquet footer");
+    builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .into_iter()
+        .flatten()
+        .filter_map(|kv| kv.value.clone().map(|v| (kv.key.clone(), v)))
+        .collect()
+}
+
+fn rows_of(b: &RecordBatch) -> Vec<Row> {
+    let vehicle = b.column(0).as_string::<i32>();
+    let time = b.column(1).as_primitive::<TimestampMicrosecondType>();
+    let signal = arrow::compute::cast(b.column(2), &arrow::datatypes::DataType::Utf8).expect("signal as text");
+    let signal = signal.as_string::<i32>();
+    let (d, i, l, t, x) = (
+        b.column(3).as_primitive::<Float64Type>(),
+        b.column(4).as_primitive::<Int64Type>(),
+        b.column(5).as_boolean(),
+        b.column(6).as_string::<i32>(),
+        b.column(7).as_list::<i32>(),
+    );
+    (0..b.num_rows())
+        .map(|r| {
+            let set = [d.is_valid(r), i.is_valid(r), l.is_valid(r), t.is_valid(r), x.is_valid(r)];
+            assert_eq!(set.iter().filter(|s| **s).count(), 1, "row {r}: exactly one value column is set");
+            let value = if d.is_valid(r) {
+                Value::Double(d.value(r))
+            } else if i.is_valid(r) {
+                Value::Int(i.value(r))
+            } else if l.is_valid(r) {
+                Value::Bool(l.value(r))
+            } else if t.is_valid(r) {
+                Value::Text(t.value(r).to_owned())
+            } else {
+                let list = x.value(r);
+                Value::TextList(list.as_string::<i32>().iter().map(|s| s.unwrap_or_default().to_owned()).collect())
+            };
+            Row { vehicle_id: vehicle.value(r).to_owned(), time_us: time.value(r), signal: signal.value(r).to_owned(), value }
+        })
+        .collect()
+}
+
+/// Rows sorted into a canonical order, for multiset comparisons.
+pub fn sorted(mut rows: Vec<Row>) -> Vec<Row> {
+    rows.sort_by(|a, b| {
+        (&a.vehicle_id, a.time_us, &a.signal)
+            .cmp(&(&b.vehicle_id, b.time_us, &b.signal))
+            .then_with(|| format!("{:?}", a.value).cmp(&format!("{:?}", b.value)))
+    });
+    rows
+}

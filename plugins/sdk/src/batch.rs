@@ -1,7 +1,8 @@
 //! The output of one call: columnar observations with an interned string table, rejects and
 //! the plugin's accounting of input units.
 
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 
 /// The host keeps at most this many bytes of a reject's excerpt; the SDK cuts there already.
 pub const EXCERPT_LIMIT: usize = 256;
@@ -83,7 +84,7 @@ pub struct Reject {
 pub struct Batch {
     /// The string table all indexes point into.
     pub strings: Vec<String>,
-    index: HashMap<Box<str>, u32>,
+    index: FxHashMap<Box<str>, u32>,
     pub doubles: Columns<f64>,
     pub ints: Columns<i64>,
     pub bools: Columns<bool>,

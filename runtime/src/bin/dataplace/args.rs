@@ -1,0 +1,81 @@
+//! The command-line flags.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// dataplace: convert providers' vehicle data into the common catalogue with sandboxed
+/// WebAssembly plugins, write it as Parquet to object storage, and meter every plugin's CPU.
+///
+/// Exit codes: 0 every input converted; 1 the job ran but some inputs failed (their output was
+/// not published); 2 the job could not start (flags, job file, plugin, inputs); 3 the job could
+/// not run (a store or the output failed).
+#[derive(Debug, Parser)]
+#[command(name = "dataplace", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// More logging (-v info, -vv debug); DATAPLACE_LOG overrides with a tracing filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Convert input objects with a plugin.
+    Convert(ConvertArgs),
+    /// Run a job file.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConvertArgs {
+    /// The converter: a .wasm component (path or URL) or a plugin crate directory (built first).
+    #[arg(long)]
+    pub plugin: String,
+    /// Plugin config KEY=VALUE (repeatable); KEY=@FILE reads the value from a file. Values may
+    /// use {key}, {name}, {stem} of each input object.
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    pub config: Vec<String>,
+    /// The data provider the output is filed under.
+    #[arg(long, default_value = "local")]
+    pub provider: String,
+    /// Output root: a directory or an object-store URL (s3://, az://, gs://, file://).
+    #[arg(long)]
+    pub output: String,
+    /// Job id (names the output files). Default: a new one from the current time.
+    #[arg(long)]
+    pub job_id: Option<String>,
+    /// Input objects converted concurrently.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Bytes pushed to the plugin per call (part of the priced configuration).
+    #[arg(long)]
+    pub chunk_bytes: Option<u64>,
+    /// Print the report as JSON.
+    #[arg(long = "json")]
+    pub output_json: bool,
+    /// Input objects: paths, URLs, prefixes or globs.
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The job file (TOML).
+    pub job: PathBuf,
+    /// Input objects converted concurrently (overrides the job file).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}

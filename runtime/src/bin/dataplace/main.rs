@@ -1,0 +1,115 @@
+//! The `dataplace` command line: parse flags, call the library, print the report, map the
+//! outcome to an exit code (documented in `--help` and the README).
+
+mod args;
+
+use anyhow::Context;
+use args::{Cli, Command, ConvertArgs, LogFormat};
+use clap::Parser;
+use dataplace::config::{JobFile, JobSpec};
+use dataplace::job::{self, JobError, JobReport};
+use dataplace::progress::Progress;
+use std::process::ExitCode;
+
+/// Every input converted.
+const EXIT_OK: u8 = 0;
+/// The job ran, but at least one input failed (its output was not published).
+const EXIT_INPUTS_FAILED: u8 = 1;
+/// The job could not start: invalid flags, job file, plugin or inputs.
+const EXIT_USAGE: u8 = 2;
+/// The job could not run: a store or the output was unreachable or failed.
+const EXIT_RUNTIME: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format, cli.verbose);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let result = match cli.command {
+        Command::Convert(a) => convert_spec(a.clone()).and_then(|spec| runtime.block_on(run_job(spec, a.output_json))),
+        Command::Run(a) => JobFile::load(&a.job)
+            .map_err(|e| Failure::usage(e.into()))
+            .map(|mut spec| {
+                if let Some(n) = a.jobs {
+                    spec.limits.job.parallel_inputs = n;
+                }
+                spec
+            })
+            .and_then(|spec| runtime.block_on(run_job(spec, a.json))),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// An error that stops the command, with its exit code.
+struct Failure {
+    error: anyhow::Error,
+    code: u8,
+}
+
+impl Failure {
+    fn usage(error: anyhow::Error) -> Self {
+        Self { error, code: EXIT_USAGE }
+    }
+}
+
+impl From<JobError> for Failure {
+    fn from(e: JobError) -> Self {
+        let code = if e.is_usage() { EXIT_USAGE } else { EXIT_RUNTIME };
+        Self { error: e.into(), code }
+    }
+}
+
+/// The `convert` flags as a job.
+fn convert_spec(a: ConvertArgs) -> Result<JobSpec, Failure> {
+    let mut config = toml::Table::new();
+    for kv in &a.config {
+        let (k, v) = kv.split_once('=').with_context(|| format!("--config {kv}: expected KEY=VALUE")).map_err(Failure::usage)?;
+        config.insert(k.to_owned(), toml::Value::String(v.to_owned()));
+    }
+    let mut file = toml::Table::new();
+    file.insert("provider".into(), a.provider.into());
+    file.insert("plugin".into(), a.plugin.into());
+    file.insert("output".into(), a.output.into());
+    file.insert("inputs".into(), toml::Value::Array(a.inputs.into_iter().map(toml::Value::String).collect()));
+    file.insert("config".into(), config.into());
+    if let Some(id) = a.job_id {
+        file.insert("job_id".into(), id.into());
+    }
+    let mut limits = toml::Table::new();
+    limits.insert("job".into(), toml::Value::Table([("parallel_inputs".to_owned(), toml::Value::Integer(a.jobs as i64))].into_iter().collect()));
+    if let Some(chunk) = a.chunk_bytes {
+        limits.insert("source".into(), toml::Value::Table([("chunk_bytes".to_owned(), toml::Value::Integer(chunk as i64))].into_iter().collect()));
+    }
+    file.insert("limits".into(), limits.into());
+    let job: JobFile = file.try_into().context("invalid flags").map_err(Failure::usage)?;
+    job.validate(&std::env::current_dir().unwrap_or_default()).map_err(|e| Failure::usage(e.into()))
+}
+
+async fn run_job(spec: JobSpec, json: bool) -> Result<u8, Failure> {
+    let report: JobReport = job::run(spec, Progress::on_terminal()).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+    } else {
+        print!("{}", dataplace::report::human(&report));
+    }
+    Ok(if report.all_ok() { EXIT_OK } else { EXIT_INPUTS_FAILED })
+}
+
+fn init_logging(format: LogFormat, verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DATAPLACE_LOG").unwrap_or_else(|_| default.into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

@@ -1,0 +1,331 @@
+//! The job: where the data path is wired together. For every input object,
+//! `source → plugin → validate → sink → ledger`: a reader task streams chunks, a blocking thread
+//! runs the plugin session and validates its batches, and this task writes them and keeps the
+//! books. Inputs fail on their own; the job goes on and reports every one.
+
+use crate::catalogue::Catalogue;
+use crate::config::{JobSpec, PluginSource};
+use crate::ledger::{InputReport, Outcome, Totals};
+use crate::plugin::{self, Failure, Host, Plugin, PluginError};
+use crate::progress::Progress;
+use crate::quarantine::{Origin, QuarantineSink};
+use crate::sink::{self, DataSink, SinkError};
+use crate::source::{self, Input, SourceError};
+use crate::store::{Location, StoreError, Stores};
+use crate::validate::{Checked, Validator, Violation};
+use bytes::Bytes;
+use futures::StreamExt;
+use object_store::ObjectStoreExt;
+use parquet::file::metadata::KeyValue;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// Why a job could not run at all (as opposed to inputs failing inside it).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Inputs(#[from] SourceError),
+    #[error("output: {0}")]
+    Output(StoreError),
+    #[error("plugin {plugin}: {reason}")]
+    PluginLoad { plugin: String, reason: String },
+    #[error(transparent)]
+    Build(#[from] plugin::crate_build::BuildError),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+}
+
+impl JobError {
+    /// True when the job's own configuration is at fault (exit code 2); false for failures of
+    /// the environment (stores, network; exit code 3).
+    pub fn is_usage(&self) -> bool {
+        !matches!(self, JobError::Sink(_))
+            && !matches!(self, JobError::Inputs(SourceError::Read { .. } | SourceError::Store(StoreError::Store { .. })))
+    }
+}
+
+/// The plugin as the report names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginId {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+}
+
+/// The outcome of a job: every input's books, and their totals.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobReport {
+    pub job_id: String,
+    pub provider: String,
+    pub plugin: PluginId,
+    pub catalogue_version: String,
+    pub fuel_schedule: String,
+    pub output: String,
+    pub inputs: Vec<InputReport>,
+    pub totals: Totals,
+    pub wall_time_s: f64,
+}
+
+impl JobReport {
+    /// True when every input converted.
+    pub fn all_ok(&self) -> bool {
+        self.inputs.iter().all(|i| i.outcome == Outcome::Ok)
+    }
+}
+
+/// Everything the inputs of one job share.
+struct Job {
+    spec: JobSpec,
+    plugin: Arc<Plugin>,
+    catalogue: &'static Catalogue,
+    output: Location,
+    started_us: i64,
+    progress: Progress,
+}
+
+/// Run a job: resolve the output, expand the inputs, load the plugin, convert every input.
+///
+/// # Errors
+/// [`JobError`] when the job cannot start; failing inputs are in the report instead.
+pub async fn run(spec: JobSpec, progress: Progress) -> Result<JobReport, JobError> {
+    let started = Instant::now();
+    let stores = Stores::new();
+    let output = stores.resolve(&spec.output, &spec.base_dir).map_err(JobError::Output)?;
+    let inputs = source::expand(&spec.inputs, &spec.base_dir, &stores).await?;
+    let catalogue = Catalogue::builtin();
+    let plugin = Arc::new(load_plugin(&spec, &stores, catalogue).await?);
+    let info = plugin.info();
+    let plugin_id = PluginId { name: info.name.clone(), version: info.version.clone(), sha256: plugin.sha256().to_owned() };
+    progress.start(inputs.iter().map(|i| i.size).sum(), inputs.len() as u64);
+    let parallel = spec.limits.job.parallel_inputs;
+    let job = Arc::new(Job { spec, plugin, catalogue, output, started_us: chrono::Utc::now().timestamp_micros(), progress });
+    let reports: Vec<InputReport> = futures::stream::iter(inputs)
+        .map(|input| {
+            let job = job.clone();
+            async move { job.convert(input).await }
+        })
+        .buffered(parallel)
+        .collect()
+        .await;
+    job.progress.finish();
+    Ok(JobReport {
+        job_id: job.spec.job_id.clone(),
+        provider: job.spec.provider.clone(),
+        plugin: plugin_id,
+        catalogue_version: catalogue.version(),
+        fuel_schedule: plugin::schedule_id(),
+        output: job.output.url.to_string(),
+        totals: Totals::of(&reports),
+        inputs: reports,
+        wall_time_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Build (for a crate), read and compile the plugin.
+async fn load_plugin(spec: &JobSpec, stores: &Stores, catalogue: &'static Catalogue) -> Result<Plugin, JobError> {
+    let (label, location) = match &spec.plugin {
+        PluginSource::Crate(dir) => {
+            let dir = dir.clone();
+            let wasm = tokio::task::spawn_blocking(move || plugin::crate_build::build(&dir, None)).await.expect("build thread")?;
+            let label = wasm.display().to_string();
+            (label.clone(), stores.resolve(&label, &spec.base_dir))
+        }
+        PluginSource::Component(c) => (c.clone(), stores.resolve(c, &spec.base_dir)),
+    };
+    let load_error = |reason: String| JobError::PluginLoad { plugin: label.clone(), reason };
+    let location = location.map_err(|e| load_error(e.to_string()))?;
+    let bytes = location.store.get(&location.path).await.map_err(|e| load_error(e.to_string()))?;
+    let bytes = bytes.bytes().await.map_err(|e| load_error(e.to_string()))?;
+    let limits = spec.limits.plugin.clone();
+    tokio::task::spawn_blocking(move || {
+        let host = Host::new(&limits, catalogue)?;
+        host.load(&bytes, &limits)
+    })
+    .await
+    .expect("compile thread")
+    .map_err(|e: PluginError| load_error(e.to_string()))
+}
+
+/// How a plugin session ended.
+struct SessionEnd {
+    fuel: u64,
+    peak_memory: u64,
+}
+
+impl Job {
+    /// Convert one input object; never fails the job.
+    async fn convert(&self, input: Input) -> InputReport {
+        let mut report = InputReport::new(input.url().to_owned());
+        let lineage = self.lineage(&input);
+        let file_name = format!("{}-{}.parquet", self.spec.job_id, &hex::encode(Sha256::digest(input.url()))[..16]);
+        let limits = &self.spec.limits;
+        let props = match sink::writer_properties(&limits.sink, lineage) {
+            Ok(p) => p,
+            Err(e) => {
+                report.fail(Outcome::Error, e.to_string());
+                return report;
+            }
+        };
+        let mut data = DataSink::new(self.output.clone(), &self.spec.provider, file_name.clone(), props.clone(), &limits.sink);
+        let origin = Origin {
+            job_id: self.spec.job_id.clone(),
+            plugin: format!("{}@{}", self.plugin.info().name, self.plugin.info().version),
+            plugin_sha256: self.plugin.sha256().to_owned(),
+            input: input.url().to_owned(),
+        };
+        let quarantine_key = format!("_quarantine/provider={}/{file_name}", self.spec.provider);
+        let mut quarantine = QuarantineSink::new(self.output.join(&quarantine_key), origin, props, limits.sink.upload_part_bytes);
+
+        let (chunk_tx, chunk_rx) = mpsc::channel::<Bytes>(limits.source.read_ahead_chunks);
+        let (batch_tx, mut batch_rx) = mpsc::channel::<Checked>(2);
+        let reader = {
+            let input = input.clone();
+            let chunk = limits.source.chunk_bytes as usize;
+            tokio::spawn(async move { source::read(&input, chunk, chunk_tx).await })
+        };
+        let converter = {
+            let plugin = self.plugin.clone();
+            let config = self.spec.config_for(input.key());
+            let key = input.key().to_owned();
+            let size = input.size;
+            let validator_limits = limits.plugin.clone();
+            let (catalogue, started_us, progress) = (self.catalogue, self.started_us, self.progress.clone());
+            tokio::task::spawn_blocking(move || {
+                convert_chunks(&plugin, &config, &key, size, &validator_limits, catalogue, started_us, chunk_rx, batch_tx, &progress)
+            })
+        };
+
+        let mut sink_error: Option<SinkError> = None;
+        while let Some(checked) = batch_rx.recv().await {
+            report.add(&checked);
+            if let Err(e) = write(&mut data, &mut quarantine, &checked).await {
+                sink_error = Some(e);
+                break;
+            }
+        }
+        drop(batch_rx);
+        let session = converter.await.expect("plugin thread");
+        let read = reader.await.expect("reader task");
+        report.bytes = *read.as_ref().unwrap_or(&0);
+
+        let failure: Option<(Outcome, String)> = match (&session, read, sink_error) {
+            (Err(f), _, _) => {
+                report.fuel = f.fuel;
+                Some((outcome(&f.error), self.describe_failure(&input, &f.error)))
+            }
+            (_, Err(e), _) => Some((Outcome::Error, e.to_string())),
+            (_, _, Some(e)) => Some((Outcome::Error, e.to_string())),
+            (Ok(_), Ok(_), None) => None,
+        };
+        if let Ok(end) = &session {
+            report.fuel = end.fuel;
+            report.peak_memory = end.peak_memory;
+        }
+        if let Some((outcome, error)) = failure {
+            data.abort().await;
+            quarantine.abort().await;
+            tracing::warn!(input = %input.url(), %error, "input failed");
+            report.fail(outcome, error);
+            self.progress.input_done(false);
+            return report;
+        }
+        let fuel = [KeyValue::new("dataplace.fuel".to_owned(), report.fuel.to_string())];
+        let committed = async {
+            let mut files = data.commit(&fuel).await?;
+            files.extend(quarantine.commit(&fuel).await?);
+            Ok::<_, SinkError>(files)
+        };
+        match committed.await {
+            Ok(files) => report.files = files,
+            Err(e) => report.fail(Outcome::Error, e.to_string()),
+        }
+        self.progress.input_done(report.outcome == Outcome::Ok);
+        report
+    }
+
+    fn describe_failure(&self, input: &Input, e: &PluginError) -> String {
+        let info = self.plugin.info();
+        format!("plugin {} {} (sha256 {}) failed on {}: {e}", info.name, info.version, &self.plugin.sha256()[..12], input.url())
+    }
+
+    /// Key-value metadata every file of `input` carries.
+    fn lineage(&self, input: &Input) -> Vec<KeyValue> {
+        let info = self.plugin.info();
+        [
+            ("dataplace.version", env!("CARGO_PKG_VERSION").to_owned()),
+            ("dataplace.job_id", self.spec.job_id.clone()),
+            ("dataplace.provider", self.spec.provider.clone()),
+            ("dataplace.plugin.name", info.name.clone()),
+            ("dataplace.plugin.version", info.version.clone()),
+            ("dataplace.plugin.sha256", self.plugin.sha256().to_owned()),
+            ("dataplace.input", input.url().to_owned()),
+            ("dataplace.catalogue.version", self.catalogue.version()),
+            ("dataplace.fuel.schedule", plugin::schedule_id()),
+            ("dataplace.wasmtime", plugin::WASMTIME_VERSION.to_owned()),
+            ("dataplace.chunk_bytes", self.spec.limits.source.chunk_bytes.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| KeyValue::new(k.to_owned(), v))
+        .collect()
+    }
+}
+
+fn outcome(e: &PluginError) -> Outcome {
+    match e.outcome() {
+        "limit" => Outcome::Limit,
+        "trap" => Outcome::Trap,
+        _ => Outcome::Error,
+    }
+}
+
+async fn write(data: &mut DataSink, quarantine: &mut QuarantineSink, checked: &Checked) -> Result<(), SinkError> {
+    for batch in &checked.valid {
+        data.write(batch).await?;
+    }
+    quarantine.write(&checked.rejects, &checked.quarantined).await
+}
+
+/// The plugin thread: open a session, push every chunk, finish; validate each batch and hand it
+/// on. Stops early when the sink side has gone.
+#[allow(clippy::too_many_arguments)]
+fn convert_chunks(
+    plugin: &Plugin,
+    config: &[(String, String)],
+    key: &str,
+    size: u64,
+    limits: &crate::limits::PluginLimits,
+    catalogue: &'static Catalogue,
+    started_us: i64,
+    mut chunks: mpsc::Receiver<Bytes>,
+    out: mpsc::Sender<Checked>,
+    progress: &Progress,
+) -> Result<SessionEnd, Failure> {
+    let mut session = plugin.open(config, key, size, limits)?;
+    let validator = Validator::new(catalogue, session.signals()?, started_us, limits);
+    let unknown = validator.unknown_declared();
+    if !unknown.is_empty() {
+        return Err(session.contract_violation(format!("declares signals the catalogue does not have: {}", unknown.join(", "))));
+    }
+    let mut next = chunks.blocking_recv();
+    loop {
+        let (batch, last) = match next.take() {
+            Some(chunk) => {
+                progress.read(chunk.len() as u64);
+                (session.push(&chunk)?, false)
+            }
+            None => (session.finish()?, true),
+        };
+        let checked = validator.check(batch).map_err(|v| match v {
+            Violation::Contract(m) => session.contract_violation(m),
+            Violation::Limit(l) => session.limit_exceeded(l),
+        })?;
+        if out.blocking_send(checked).is_err() || last {
+            break;
+        }
+        next = chunks.blocking_recv();
+    }
+    Ok(SessionEnd { fuel: session.fuel_used(), peak_memory: session.peak_memory() })
+}
