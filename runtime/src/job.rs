@@ -96,7 +96,7 @@ pub async fn run(spec: JobSpec, progress: Progress) -> Result<JobReport, JobErro
     let output = stores.resolve(&spec.output, &spec.base_dir).map_err(JobError::Output)?;
     let inputs = source::expand(&spec.inputs, &spec.base_dir, &stores).await?;
     let catalogue = Catalogue::builtin();
-    let plugin = Arc::new(load_plugin(&spec, &stores, catalogue).await?);
+    let plugin = Arc::new(load_plugin(&spec.plugin, &spec.base_dir, &spec.limits.plugin, &stores, catalogue).await?);
     let info = plugin.info();
     let plugin_id = PluginId { name: info.name.clone(), version: info.version.clone(), sha256: plugin.sha256().to_owned() };
     progress.start(inputs.iter().map(|i| i.size).sum(), inputs.len() as u64);
@@ -111,6 +111,7 @@ pub async fn run(spec: JobSpec, progress: Progress) -> Result<JobReport, JobErro
         .collect()
         .await;
     job.progress.finish();
+    crate::catalogue::export::publish(&job.output, catalogue).await?;
     Ok(JobReport {
         job_id: job.spec.job_id.clone(),
         provider: job.spec.provider.clone(),
@@ -124,22 +125,31 @@ pub async fn run(spec: JobSpec, progress: Progress) -> Result<JobReport, JobErro
     })
 }
 
-/// Build (for a crate), read and compile the plugin.
-async fn load_plugin(spec: &JobSpec, stores: &Stores, catalogue: &'static Catalogue) -> Result<Plugin, JobError> {
-    let (label, location) = match &spec.plugin {
+/// Build (for a crate), read and compile a plugin.
+///
+/// # Errors
+/// [`JobError`] when the plugin cannot be built, read or compiled.
+pub async fn load_plugin(
+    source: &PluginSource,
+    base_dir: &std::path::Path,
+    limits: &plugin::PluginLimits,
+    stores: &Stores,
+    catalogue: &'static Catalogue,
+) -> Result<Plugin, JobError> {
+    let (label, location) = match source {
         PluginSource::Crate(dir) => {
             let dir = dir.clone();
             let wasm = tokio::task::spawn_blocking(move || plugin::crate_build::build(&dir, None)).await.expect("build thread")?;
             let label = wasm.display().to_string();
-            (label.clone(), stores.resolve(&label, &spec.base_dir))
+            (label.clone(), stores.resolve(&label, base_dir))
         }
-        PluginSource::Component(c) => (c.clone(), stores.resolve(c, &spec.base_dir)),
+        PluginSource::Component(c) => (c.clone(), stores.resolve(c, base_dir)),
     };
     let load_error = |reason: String| JobError::PluginLoad { plugin: label.clone(), reason };
     let location = location.map_err(|e| load_error(e.to_string()))?;
     let bytes = location.store.get(&location.path).await.map_err(|e| load_error(e.to_string()))?;
     let bytes = bytes.bytes().await.map_err(|e| load_error(e.to_string()))?;
-    let limits = spec.limits.plugin.clone();
+    let limits = limits.clone();
     tokio::task::spawn_blocking(move || {
         let host = Host::new(&limits, catalogue)?;
         host.load(&bytes, &limits)
@@ -271,6 +281,24 @@ impl Job {
         .map(|(k, v)| KeyValue::new(k.to_owned(), v))
         .collect()
     }
+}
+
+/// The signals a plugin declares for a session opened with `config`, and its `name@version`.
+///
+/// # Errors
+/// [`JobError`] when the plugin cannot be loaded or refuses the config.
+pub async fn declared_signals(
+    source: &PluginSource,
+    config: &[(String, String)],
+    base_dir: &std::path::Path,
+) -> Result<(String, Vec<String>), JobError> {
+    let limits = plugin::PluginLimits::default();
+    let plugin = load_plugin(source, base_dir, &limits, &Stores::new(), Catalogue::builtin()).await?;
+    let label = format!("{}@{}", plugin.info().name, plugin.info().version);
+    let failed = |f: Failure| JobError::PluginLoad { plugin: label.clone(), reason: f.error.to_string() };
+    let mut session = plugin.open(config, "coverage", 0, &limits).map_err(failed)?;
+    let signals = session.signals().map_err(failed)?;
+    Ok((label, signals))
 }
 
 fn outcome(e: &PluginError) -> Outcome {

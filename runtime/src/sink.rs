@@ -26,6 +26,8 @@ pub enum SinkError {
     TooManyPartitions { limit: usize },
     #[error("invalid sink setting: {0}")]
     Config(String),
+    #[error("writing {path}: {reason}")]
+    Store { path: String, reason: String },
 }
 
 /// A committed output file.

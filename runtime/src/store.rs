@@ -2,8 +2,13 @@
 //! `az://`, `gs://`, `memory://`), resolved to a store and a path inside it. Credentials and
 //! endpoints come from the environment, as object_store reads them (`AWS_*`, `AZURE_*` …).
 
-use object_store::ObjectStore;
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
+use parquet::arrow::arrow_reader::ArrowReaderOptions;
+use parquet::errors::ParquetError;
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use object_store::registry::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
 use std::sync::Arc;
 use url::Url;
@@ -100,6 +105,38 @@ fn normalize(path: &std::path::Path) -> std::path::PathBuf {
         }
     }
     out
+}
+
+/// Reads a Parquet object of known size from a store: ranged gets for pages, one get for the
+/// footer (the size comes from the listing).
+pub struct ParquetReader {
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+    size: u64,
+}
+
+impl ParquetReader {
+    pub fn new(store: Arc<dyn ObjectStore>, path: Path, size: u64) -> Self {
+        Self { store, path, size }
+    }
+}
+
+impl parquet::arrow::async_reader::AsyncFileReader for ParquetReader {
+    fn get_bytes(&mut self, range: std::ops::Range<u64>) -> BoxFuture<'_, parquet::errors::Result<bytes::Bytes>> {
+        async move { self.store.get_range(&self.path, range).await.map_err(|e| ParquetError::External(Box::new(e))) }.boxed()
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
+        async move {
+            let size = self.size;
+            let metadata = ParquetMetaDataReader::new().with_arrow_reader_options(options).load_and_finish(self, size).await?;
+            Ok(Arc::new(metadata))
+        }
+        .boxed()
+    }
 }
 
 #[cfg(test)]

@@ -84,6 +84,16 @@ pub fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     out
 }
 
+/// The observation files under an output root (`provider=*/…/*.parquet`), sorted.
+pub fn data_files(root: &Path) -> Vec<PathBuf> {
+    files(root, ".parquet").into_iter().filter(|f| f.strip_prefix(root).is_ok_and(|r| r.to_string_lossy().starts_with("provider="))).collect()
+}
+
+/// Every observation under an output root.
+pub fn data_rows(root: &Path) -> Vec<Row> {
+    data_files(root).iter().flat_map(|f| read_rows(f)).collect()
+}
+
 /// One observation read back from Parquet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -160,4 +170,29 @@ pub fn sorted(mut rows: Vec<Row>) -> Vec<Row> {
             .then_with(|| format!("{:?}", a.value).cmp(&format!("{:?}", b.value)))
     });
     rows
+}
+
+/// A Python interpreter with the consumers' tools of `tests/python/requirements.txt` (DuckDB,
+/// pyarrow), in a virtualenv under the target directory, installed from PyPI on first use.
+pub fn python() -> PathBuf {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let requirements = workspace().join("tests/python/requirements.txt");
+        let wanted = std::fs::read_to_string(&requirements).expect("requirements.txt");
+        let venv = profile_dir().join("python-venv");
+        let stamp = venv.join("installed-requirements.txt");
+        let python = venv.join("bin/python");
+        if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+            let _ = std::fs::remove_dir_all(&venv);
+            let ok = |c: &mut Command, what: &str| {
+                let status = c.status().unwrap_or_else(|e| panic!("{what}: {e} (Python 3 with venv is required)"));
+                assert!(status.success(), "{what} failed: {status}");
+            };
+            ok(Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv");
+            ok(Command::new(&python).args(["-m", "pip", "install", "--quiet", "-r"]).arg(&requirements), "pip install");
+            std::fs::write(&stamp, wanted).expect("stamp");
+        }
+        python
+    })
+    .clone()
 }

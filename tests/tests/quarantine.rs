@@ -3,7 +3,7 @@
 //! and both ledgers add up.
 
 use arrow::array::AsArray;
-use dataplace_tests::{Value, files, plugin, read_batches, read_rows, run_json, scratch};
+use dataplace_tests::{Value, data_rows, files, plugin, read_batches, run_json, scratch};
 use std::collections::BTreeMap;
 
 #[test]
@@ -29,8 +29,7 @@ fn every_invalid_observation_is_quarantined_with_its_reason() {
     assert_eq!(by_reason, expected);
 
     // Nothing invalid reached the output.
-    let data: Vec<_> = files(&out, ".parquet").into_iter().filter(|p| !p.to_string_lossy().contains("/_quarantine/")).collect();
-    let rows: Vec<_> = data.iter().flat_map(|f| read_rows(f)).collect();
+    let rows = data_rows(&out);
     assert_eq!(rows.len(), 3);
     assert!(rows.iter().all(|r| r.signal == "Vehicle.Speed" && r.value == Value::Double(42.0) && r.vehicle_id == "invalid"));
 

@@ -2,7 +2,7 @@
 //! misbehaviour of `plugins/evil` (chosen by file name), next to well-behaved inputs that must
 //! convert normally. Nothing of a failed input may become visible.
 
-use dataplace_tests::{Value, files, plugin, read_rows, run_json, scratch};
+use dataplace_tests::{Value, data_files, data_rows, plugin, read_rows, run_json, scratch};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -51,7 +51,7 @@ fn only_well_behaved_output(out: &Path, inputs: &BTreeMap<String, Json>) {
         assert_eq!(i["outcome"], "ok", "{i:#}");
         assert_eq!(i["written"], 3, "{i:#}");
     }
-    let visible = files(out, ".parquet");
+    let visible = data_files(out);
     let expected: Vec<&str> = inputs.values().flat_map(|i| i["files"].as_array().unwrap()).map(|f| f["url"].as_str().unwrap()).collect();
     assert_eq!(visible.len(), expected.len(), "visible files: {visible:?}");
     for f in &visible {
@@ -137,7 +137,7 @@ fn the_sandbox_grants_nothing_real() {
     let input = dir.join("probe.bin").display().to_string();
     let (code, report) = run_json(&["convert", "--plugin", &wasm, "--config", "mode=probe", "--output", &out, &input]);
     assert_eq!(code, 0, "{report:#}");
-    let rows = files(&dir.join("out"), ".parquet").iter().flat_map(|f| read_rows(f)).collect::<Vec<_>>();
+    let rows = data_rows(&dir.join("out"));
     let seen: BTreeMap<String, String> = rows
         .iter()
         .filter_map(|r| match &r.value {
@@ -156,6 +156,6 @@ fn the_sandbox_grants_nothing_real() {
     // Randomness is seeded: a second run sees the same value.
     let out2 = dir.join("out2").display().to_string();
     let (_, _) = run_json(&["convert", "--plugin", &wasm, "--config", "mode=probe", "--output", &out2, &input]);
-    let again = files(&dir.join("out2"), ".parquet").iter().flat_map(|f| read_rows(f)).collect::<Vec<_>>();
+    let again = data_rows(&dir.join("out2"));
     assert_eq!(rows, again);
 }

@@ -2,7 +2,7 @@
 //! real plugin in its sandbox, and the Parquet it writes reads back to exactly what the decoder
 //! produces natively.
 
-use dataplace_tests::{Row, files, metadata, plugin, read_batches, read_rows, run, run_json, scratch, sorted, workspace};
+use dataplace_tests::{Row, data_files, data_rows, files, metadata, plugin, read_batches, read_rows, run, run_json, scratch, sorted, workspace};
 use std::path::Path;
 
 fn examples() -> Vec<std::path::PathBuf> {
@@ -73,7 +73,7 @@ fn the_examples_convert_and_read_back_exactly() {
     assert_eq!(totals["quarantined"], 0);
 
     // The written rows are exactly the decoder's observations, typed as the schema says.
-    let data = files(&out, ".parquet").into_iter().filter(|p| !p.to_string_lossy().contains("/_")).collect::<Vec<_>>();
+    let data = data_files(&out);
     let written: Vec<Row> = data.iter().flat_map(|f| read_rows(f)).collect();
     assert_eq!(written.len() as u64, totals["written"].as_u64().unwrap());
     assert_eq!(sorted(written), sorted(native_rows()));
@@ -122,7 +122,7 @@ fn the_same_input_twice_gives_the_same_fuel_rows_and_bytes() {
         assert_eq!(x.strip_prefix(&a).unwrap(), y.strip_prefix(&b).unwrap());
         assert!(std::fs::read(x).unwrap() == std::fs::read(y).unwrap(), "{} differs between identical runs", x.display());
     }
-    let rows = |dir: &Path| sorted(files(dir, ".parquet").iter().filter(|p| !p.to_string_lossy().contains("/_")).flat_map(|f| read_rows(f)).collect());
+    let rows = |dir: &Path| sorted(data_rows(dir));
     assert_eq!(rows(&a), rows(&c), "another job id changes names and lineage, not rows");
 }
 

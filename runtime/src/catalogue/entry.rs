@@ -11,6 +11,17 @@ pub enum Kind {
     Attribute,
 }
 
+impl Kind {
+    /// The VSS spelling: `sensor`, `actuator`, `attribute`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Sensor => "sensor",
+            Kind::Actuator => "actuator",
+            Kind::Attribute => "attribute",
+        }
+    }
+}
+
 /// VSS datatypes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Datatype {

@@ -1,8 +1,11 @@
 //! The common catalogue: every signal id an observation may carry (COVESA VSS 6.0 with its OBD
 //! overlay, plus the project overlay), versioned data embedded in the binary.
 
+mod coverage;
 mod entry;
+pub mod export;
 
+pub use coverage::{Coverage, CoverageError};
 pub use entry::{Column, Datatype, Entry, Kind};
 
 use serde::Deserialize;
@@ -121,6 +124,20 @@ impl Catalogue {
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
+
+    /// Entries whose id or description contains `text` (case-insensitive), under the branch
+    /// `branch` (an id prefix such as `Vehicle.Powertrain`), optionally only the core ones.
+    pub fn search(&self, text: Option<&str>, branch: Option<&str>, core_only: bool) -> Vec<&Entry> {
+        let text = text.map(str::to_lowercase);
+        self.entries
+            .iter()
+            .filter(|e| !core_only || e.core)
+            .filter(|e| branch.is_none_or(|b| e.id == b || e.id.starts_with(&format!("{}.", b.trim_end_matches('.')))))
+            .filter(|e| {
+                text.as_ref().is_none_or(|t| e.id.to_lowercase().contains(t) || e.description.to_lowercase().contains(t))
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +153,59 @@ mod tests {
         let soh = c.get("Vehicle.Powertrain.TractionBattery.StateOfHealth").unwrap();
         assert_eq!(soh.max, Some(120.0));
         assert!(soh.widened.is_some());
+    }
+
+    #[test]
+    fn every_entry_is_well_formed() {
+        let c = Catalogue::builtin();
+        let sources = ["VSS 6.0", "VSS 6.0 OBD overlay", "dataplace overlay"];
+        for e in c.entries() {
+            let parts: Vec<&str> = e.id.split('.').collect();
+            assert!(parts.len() >= 2 && parts[0] == "Vehicle", "{}: ids are VSS paths under Vehicle", e.id);
+            assert!(parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric())), "{}", e.id);
+            assert!(!e.description.trim().is_empty(), "{}: no description", e.id);
+            assert!(sources.contains(&e.source.as_str()), "{}: source {}", e.id, e.source);
+            if let (Some(min), Some(max)) = (e.min, e.max) {
+                assert!(min <= max, "{}: min {min} > max {max}", e.id);
+            }
+            if !e.allowed.is_empty() {
+                assert!(matches!(e.datatype, Datatype::String | Datatype::StringArray), "{}: allowed values on a non-text type", e.id);
+            }
+            if e.datatype.column() != Some(Column::Double) && e.datatype.int_range().is_none() {
+                assert!(e.min.is_none() && e.max.is_none(), "{}: a range on a non-numeric type", e.id);
+            }
+            assert!(e.widened.is_none() || e.source != "dataplace overlay", "{}: only VSS entries are widened", e.id);
+        }
+    }
+
+    #[test]
+    fn all_vss_leaves_and_enough_core_items_are_there() {
+        let c = Catalogue::builtin();
+        let count = |source: &str| c.entries().iter().filter(|e| e.source == source).count();
+        assert_eq!(count("VSS 6.0") + count("VSS 6.0 OBD overlay"), 1386, "every leaf of VSS 6.0 with the OBD overlay");
+        assert_eq!(count("VSS 6.0 OBD overlay"), 119);
+        assert!(count("dataplace overlay") >= 5);
+        assert!(c.entries().iter().filter(|e| e.core).count() >= 120);
+        // Both sources of a datum are valid catalogue items, side by side.
+        assert!(c.get("Vehicle.Speed").unwrap().core && c.get("Vehicle.OBD.Speed").unwrap().core);
+    }
+
+    #[test]
+    fn search_by_text_branch_and_core() {
+        let c = Catalogue::builtin();
+        let odometer: Vec<&str> = c.search(Some("TRAVELEDDISTANCE"), None, true).iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(odometer, ["Vehicle.TraveledDistance", "Vehicle.TraveledDistanceSinceStart"], "case-insensitive");
+        let pressure: Vec<&str> = c.search(Some("Pressure"), Some("Vehicle.Chassis.Axle.Row1"), true).iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(
+            pressure,
+            [
+                "Vehicle.Chassis.Axle.Row1.Wheel.Left.Tire.IsPressureLow",
+                "Vehicle.Chassis.Axle.Row1.Wheel.Left.Tire.Pressure",
+                "Vehicle.Chassis.Axle.Row1.Wheel.Right.Tire.IsPressureLow",
+                "Vehicle.Chassis.Axle.Row1.Wheel.Right.Tire.Pressure"
+            ]
+        );
+        assert_eq!(c.search(None, Some("Vehicle.Speed"), false).len(), 1, "a leaf is its own branch");
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub use metering::{SCHEDULE_NAME, WASMTIME_VERSION, schedule_id};
 pub use sandbox::LimitExceeded;
 
 use crate::catalogue::Catalogue;
-use crate::limits::PluginLimits;
+pub use crate::limits::PluginLimits;
 use sandbox::Sandbox;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;

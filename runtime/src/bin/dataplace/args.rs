@@ -28,6 +28,66 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Run a job file.
     Run(RunArgs),
+    /// Browse and export the common catalogue, and measure coverage.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogueCommand {
+    /// List entries: id, datatype, unit, core flag.
+    List {
+        /// Only entries whose id or description contains this text (case-insensitive).
+        #[arg(long)]
+        search: Option<String>,
+        /// Only entries under this branch (e.g. Vehicle.Powertrain).
+        #[arg(long)]
+        branch: Option<String>,
+        /// Only after-sales core entries.
+        #[arg(long)]
+        core: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything about one signal id.
+    Show {
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export the whole catalogue.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Output file (stdout when absent; required for parquet).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Catalogue items delivered in an output root (per provider and plugin), or declared by a
+    /// plugin (--plugin), with the share of the catalogue and of its core they cover.
+    Coverage {
+        /// Output root (path or URL) to measure.
+        #[arg(required_unless_present = "plugin", conflicts_with = "plugin")]
+        root: Option<String>,
+        /// A plugin (.wasm or crate directory) whose declared signals to measure.
+        #[arg(long)]
+        plugin: Option<String>,
+        /// Plugin config KEY=VALUE for --plugin (repeatable).
+        #[arg(long = "config", value_name = "KEY=VALUE", requires = "plugin")]
+        config: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+    Parquet,
 }
 
 #[derive(Debug, Clone, Args)]

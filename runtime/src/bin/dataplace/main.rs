@@ -2,6 +2,7 @@
 //! outcome to an exit code (documented in `--help` and the README).
 
 mod args;
+mod catalogue;
 
 use anyhow::Context;
 use args::{Cli, Command, ConvertArgs, LogFormat};
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
                 spec
             })
             .and_then(|spec| runtime.block_on(run_job(spec, a.json))),
+        Command::Catalogue(c) => runtime.block_on(catalogue::run(c)),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -55,6 +57,22 @@ impl Failure {
     fn usage(error: anyhow::Error) -> Self {
         Self { error, code: EXIT_USAGE }
     }
+
+    fn runtime(error: anyhow::Error) -> Self {
+        Self { error, code: EXIT_RUNTIME }
+    }
+}
+
+/// `KEY=VALUE` pairs of repeated `--config` flags.
+fn config_pairs(flags: &[String]) -> Result<Vec<(String, String)>, Failure> {
+    flags
+        .iter()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').with_context(|| format!("--config {kv}: expected KEY=VALUE")).map_err(Failure::usage)?;
+            let v = dataplace::config::config_value(k, v, &std::env::current_dir().unwrap_or_default()).map_err(|e| Failure::usage(e.into()))?;
+            Ok((k.to_owned(), v))
+        })
+        .collect()
 }
 
 impl From<JobError> for Failure {
@@ -71,6 +89,7 @@ fn convert_spec(a: ConvertArgs) -> Result<JobSpec, Failure> {
         let (k, v) = kv.split_once('=').with_context(|| format!("--config {kv}: expected KEY=VALUE")).map_err(Failure::usage)?;
         config.insert(k.to_owned(), toml::Value::String(v.to_owned()));
     }
+    // `@file` values are read by validation, relative to the working directory.
     let mut file = toml::Table::new();
     file.insert("provider".into(), a.provider.into());
     file.insert("plugin".into(), a.plugin.into());
