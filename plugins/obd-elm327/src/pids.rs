@@ -73,7 +73,7 @@ pub fn decode<'b>(msg: &[u8], time: i64, rows: impl FnOnce() -> Rows<'b>) -> Res
 }
 
 fn mode01<'b>(pid: u8, data: &[u8], time: i64, rows: impl FnOnce() -> Rows<'b>) -> Result<Decoded, Rejection> {
-    if pid % 0x20 == 0 && pid <= 0xE0 {
+    if pid.is_multiple_of(0x20) && pid <= 0xE0 {
         return if data.len() == 4 {
             Ok(Decoded::Bitmap)
         } else {

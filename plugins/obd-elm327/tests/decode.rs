@@ -61,7 +61,8 @@ fn worked_examples_of_the_format_doc() {
 fn every_mode01_pid_in_scope() {
     let (a, b, c, d) = (0x9Cu8, 0x40u8, 0x01u8, 0x02u8);
     let ab = f64::from(u16::from_be_bytes([a, b]));
-    let responses: Vec<(u8, Vec<u8>, Vec<(&str, Value)>)> = vec![
+    type Response = (u8, Vec<u8>, Vec<(&'static str, Value)>);
+    let responses: Vec<Response> = vec![
         (0x01, vec![0x83, 0x07, 0x65, 0x00], vec![("Vehicle.OBD.Status.IsMILOn", Value::Bool(true)), ("Vehicle.Diagnostics.DTCCount", Value::Int(3))]),
         (0x04, vec![a], vec![("Vehicle.OBD.EngineLoad", Value::Double(f64::from(a) * 100.0 / 255.0))]),
         (0x05, vec![a], vec![("Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature", Value::Double(f64::from(a) - 40.0))]),
