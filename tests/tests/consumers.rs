@@ -134,14 +134,42 @@ fn coverage_counts_what_each_provider_delivers() {
 }
 
 #[test]
-fn coverage_of_a_plugin_is_what_it_declares() {
-    let wasm = plugin("teltonika").display().to_string();
-    let (code, cov) = run_json(&["catalogue", "coverage", "--plugin", &wasm]);
-    assert_eq!(code, 0);
-    let declared: Vec<&str> = cov["groups"][0]["signals"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
-    let mut expected = dataplace_teltonika::SIGNALS.to_vec();
-    expected.sort();
-    assert_eq!(declared, expected);
+fn coverage_of_the_bundled_plugins_is_what_they_declare_and_all_core() {
     let catalogue = dataplace::catalogue::Catalogue::builtin();
-    assert!(expected.iter().all(|s| catalogue.get(s).is_some_and(|e| e.core)), "every signal a bundled plugin emits is core");
+    let examples = workspace().join("examples/candump");
+    let mut cases: Vec<(String, Vec<String>, Vec<String>)> = vec![
+        ("teltonika".into(), vec![], dataplace_teltonika::SIGNALS.iter().map(|s| s.to_string()).collect()),
+        ("obd-elm327".into(), vec![], dataplace_obd_elm327::SIGNALS.iter().map(|s| s.to_string()).collect()),
+        ("high-mobility".into(), vec![], dataplace_high_mobility::SIGNALS.iter().map(|s| s.to_string()).collect()),
+    ];
+    for model in ["bmw_e9x_e8x", "toyota_prius_2010_pt", "hyundai_2015_ccan"] {
+        let mapping = examples.join(format!("{model}.mapping.toml"));
+        let vss: Vec<String> = std::fs::read_to_string(&mapping)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("vss = \"").and_then(|r| r.split('"').next()).map(str::to_owned))
+            .collect();
+        let config = vec![
+            "vehicle_id=x".to_owned(),
+            format!("dbc=@{}", examples.join(format!("{model}.dbc")).display()),
+            format!("mapping=@{}", mapping.display()),
+        ];
+        cases.push(("candump-dbc".into(), config, vss));
+    }
+    for (name, config, mut expected) in cases {
+        let wasm = plugin(&name).display().to_string();
+        let mut args = vec!["catalogue".to_owned(), "coverage".into(), "--plugin".into(), wasm];
+        for c in config {
+            args.extend(["--config".to_owned(), c]);
+        }
+        let (code, cov) = run_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(code, 0, "{name}: {cov:#}");
+        let declared: Vec<&str> = cov["groups"][0]["signals"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(declared, expected, "{name}");
+        for s in &expected {
+            assert!(catalogue.get(s).is_some_and(|e| e.core), "{name} emits {s}, which must be an after-sales core item");
+        }
+    }
 }

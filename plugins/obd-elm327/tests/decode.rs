@@ -203,8 +203,8 @@ fn malformed_lines_are_rejected_with_their_numbers_and_the_rest_converts() {
 
 #[test]
 fn a_realistic_log_converts_completely() {
-    for (vin_comment, seed) in [(true, 1), (false, 2)] {
-        let log = obd::session("WF0XXXGCDX7512345", 1_714_550_000_000, 20, vin_comment, seed);
+    for (vin, seed) in [(obd::Vin::Comment("WF0XXXGCDX7512345"), 1), (obd::Vin::Mode09("WF0XXXGCDX7512345"), 2)] {
+        let log = obd::session(vin, 1_714_550_000_000, 20, seed);
         let out = convert(&log, &[]);
         assert!(out.observations.len() > 10_000, "{}", out.observations.len());
         assert!(out.observations.iter().all(|o| o.vehicle_id == "WF0XXXGCDX7512345"));

@@ -77,6 +77,35 @@ impl<C: Converter> GuestSession for SessionOf<C> {
     }
 }
 
+/// The host's catalogue import, in the SDK's types.
+pub(crate) fn lookup(id: &str) -> Option<crate::catalogue::Entry> {
+    use crate::catalogue::Datatype as D;
+    use bindings::dataplace::converter::catalogue::{self as host, Datatype as H};
+    host::lookup(id).map(|e| crate::catalogue::Entry {
+        datatype: match e.datatype {
+            H::Boolean => D::Boolean,
+            H::Int8 => D::Int8,
+            H::Int16 => D::Int16,
+            H::Int32 => D::Int32,
+            H::Int64 => D::Int64,
+            H::Uint8 => D::Uint8,
+            H::Uint16 => D::Uint16,
+            H::Uint32 => D::Uint32,
+            H::Uint64 => D::Uint64,
+            H::Float => D::Float,
+            H::Double => D::Double,
+            H::String => D::String,
+            H::StringArray => D::StringArray,
+            H::FloatArray => D::FloatArray,
+            H::Uint8Array => D::Uint8Array,
+        },
+        unit: e.unit,
+        min: e.min,
+        max: e.max,
+        allowed: e.allowed,
+    })
+}
+
 fn to_wit_error(e: Error) -> wit::Error {
     match e {
         Error::Config(m) => wit::Error::Config(m),

@@ -6,28 +6,55 @@
 //! (see `wit/converter.wit`); [`native::convert`] runs the very same code natively, for unit
 //! tests and benchmarks. [`Lines`] and [`Frames`] carry partial records across chunks.
 //!
-//! ```ignore
-//! struct Echo { vehicle: String }
-//! impl dataplace_sdk::Converter for Echo {
-//!     const INFO: Info = Info { name: "echo", version: "0.1.0", formats: &["echo"],
-//!                               unit: "chunk", config: &[] };
+//! ```
+//! use dataplace_sdk::{Batch, Config, Converter, Error, Info, Lines, Position};
+//!
+//! /// `<unix seconds> <km/h>` per line.
+//! struct SpeedLog { vehicle: String, lines: Lines }
+//!
+//! impl Converter for SpeedLog {
+//!     const INFO: Info = Info { name: "speed-log", version: "0.1.0", formats: &["speed-log"], unit: "line", config: &[] };
+//!
 //!     fn open(config: &Config, object: &str) -> Result<Self, Error> {
-//!         Ok(Echo { vehicle: config.vehicle_id_or_stem(object) })
+//!         Ok(SpeedLog { vehicle: config.vehicle_id_or_stem(object), lines: Lines::default() })
 //!     }
 //!     fn signals(&self) -> Vec<String> { vec!["Vehicle.Speed".into()] }
 //!     fn push(&mut self, chunk: &[u8], out: &mut Batch) -> Result<(), Error> {
-//!         out.vehicle(&self.vehicle).double(0, "Vehicle.Speed", chunk.len() as f64);
-//!         out.decoded();
+//!         let vehicle = &self.vehicle;
+//!         self.lines.push(chunk, |l| line(vehicle, l, out));
 //!         Ok(())
 //!     }
-//!     fn finish(&mut self, _out: &mut Batch) -> Result<(), Error> { Ok(()) }
+//!     fn finish(&mut self, out: &mut Batch) -> Result<(), Error> {
+//!         let vehicle = &self.vehicle;
+//!         self.lines.finish(|l| line(vehicle, l, out));
+//!         Ok(())
+//!     }
 //! }
-//! dataplace_sdk::plugin!(Echo);
+//!
+//! fn line(vehicle: &str, l: dataplace_sdk::Line<'_>, out: &mut Batch) {
+//!     let text = String::from_utf8_lossy(l.text);
+//!     match text.split_once(' ').and_then(|(t, v)| Some((t.parse::<i64>().ok()?, v.parse::<f64>().ok()?))) {
+//!         Some((secs, kmh)) => {
+//!             out.vehicle(vehicle).double(secs * 1_000_000, "Vehicle.Speed", kmh);
+//!             out.decoded();
+//!         }
+//!         None => out.reject(Position::Line(l.number), "malformed", "expected `<seconds> <km/h>`", l.text),
+//!     }
+//! }
+//!
+//! dataplace_sdk::plugin!(SpeedLog);
+//!
+//! // The same code, natively: push a file in chunks of 4 bytes.
+//! let out = dataplace_sdk::native::convert::<SpeedLog>(&[], "van-7.log", b"1714557600 52.5\nbad\n", 4).unwrap();
+//! assert_eq!(out.observations.len(), 1);
+//! assert_eq!(out.observations[0].vehicle_id, "van-7");
+//! assert_eq!((out.units_read, out.rejects.len()), (2, 1));
 //! ```
 
 extern crate self as dataplace_sdk;
 
 mod batch;
+pub mod catalogue;
 mod config;
 mod frames;
 #[cfg(target_arch = "wasm32")]

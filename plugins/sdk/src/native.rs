@@ -2,8 +2,26 @@
 //! host would (open, push chunk by chunk, finish), and collect its output as plain rows. Plugin
 //! crates use it for unit tests and native benchmarks.
 
+use crate::catalogue::Entry;
 use crate::{Batch, Config, Converter, Error, Reject};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+type Lookup = Box<dyn Fn(&str) -> Option<Entry> + Send + Sync>;
+
+static CATALOGUE: OnceLock<Lookup> = OnceLock::new();
+
+/// Give the native harness a catalogue (the runtime's, in tests): what
+/// [`crate::catalogue::lookup`] answers outside WebAssembly. The first registration wins.
+pub fn set_catalogue(lookup: impl Fn(&str) -> Option<Entry> + Send + Sync + 'static) {
+    let _ = CATALOGUE.set(Box::new(lookup));
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn lookup(id: &str) -> Option<Entry> {
+    let lookup = CATALOGUE.get().expect("the native harness has no catalogue: call dataplace_sdk::native::set_catalogue first");
+    lookup(id)
+}
 
 /// A typed observation value.
 #[derive(Debug, Clone, PartialEq)]
