@@ -5,7 +5,7 @@
 
 use crate::catalogue::Catalogue;
 use crate::config::{JobSpec, PluginSource};
-use crate::ledger::{InputReport, Outcome, Totals};
+use crate::ledger::{InputReport, JobReport, Outcome, PluginId, Totals};
 use crate::plugin::{self, Failure, Host, Plugin, PluginError};
 use crate::progress::Progress;
 use crate::quarantine::{Origin, QuarantineSink};
@@ -17,7 +17,6 @@ use bytes::Bytes;
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
 use parquet::file::metadata::KeyValue;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Instant;
@@ -44,35 +43,6 @@ impl JobError {
     pub fn is_usage(&self) -> bool {
         !matches!(self, JobError::Sink(_))
             && !matches!(self, JobError::Inputs(SourceError::Read { .. } | SourceError::Store(StoreError::Store { .. })))
-    }
-}
-
-/// The plugin as the report names it.
-#[derive(Debug, Clone, Serialize)]
-pub struct PluginId {
-    pub name: String,
-    pub version: String,
-    pub sha256: String,
-}
-
-/// The outcome of a job: every input's books, and their totals.
-#[derive(Debug, Clone, Serialize)]
-pub struct JobReport {
-    pub job_id: String,
-    pub provider: String,
-    pub plugin: PluginId,
-    pub catalogue_version: String,
-    pub fuel_schedule: String,
-    pub output: String,
-    pub inputs: Vec<InputReport>,
-    pub totals: Totals,
-    pub wall_time_s: f64,
-}
-
-impl JobReport {
-    /// True when every input converted.
-    pub fn all_ok(&self) -> bool {
-        self.inputs.iter().all(|i| i.outcome == Outcome::Ok)
     }
 }
 
@@ -112,17 +82,22 @@ pub async fn run(spec: JobSpec, progress: Progress) -> Result<JobReport, JobErro
         .await;
     job.progress.finish();
     crate::catalogue::export::publish(&job.output, catalogue).await?;
-    Ok(JobReport {
+    let report = JobReport {
         job_id: job.spec.job_id.clone(),
         provider: job.spec.provider.clone(),
         plugin: plugin_id,
         catalogue_version: catalogue.version(),
         fuel_schedule: plugin::schedule_id(),
+        wasmtime_version: plugin::WASMTIME_VERSION.to_owned(),
+        chunk_bytes: job.spec.limits.source.chunk_bytes,
         output: job.output.url.to_string(),
         totals: Totals::of(&reports),
         inputs: reports,
         wall_time_s: started.elapsed().as_secs_f64(),
-    })
+        peak_rss_bytes: crate::ledger::peak_rss_bytes(),
+    };
+    crate::ledger::append(&job.output, &report).await?;
+    Ok(report)
 }
 
 /// Build (for a crate), read and compile a plugin.
@@ -169,6 +144,18 @@ impl Job {
     /// Convert one input object; never fails the job.
     async fn convert(&self, input: Input) -> InputReport {
         let mut report = InputReport::new(input.url().to_owned());
+        report.started_at_us = chrono::Utc::now().timestamp_micros();
+        report.fuel_budget = self.spec.limits.plugin.fuel_budget(input.size);
+        report.instantiations = 1;
+        let mut report = self.convert_into(input, report).await;
+        report.bytes_out = report.files.iter().map(|f| f.bytes).sum();
+        report.finished_at_us = chrono::Utc::now().timestamp_micros();
+        self.progress.input_done(report.outcome == Outcome::Ok);
+        report
+    }
+
+    /// The data path of one input, filling `report`.
+    async fn convert_into(&self, input: Input, mut report: InputReport) -> InputReport {
         let lineage = self.lineage(&input);
         let file_name = format!("{}-{}.parquet", self.spec.job_id, &hex::encode(Sha256::digest(input.url()))[..16]);
         let limits = &self.spec.limits;
@@ -239,7 +226,6 @@ impl Job {
             quarantine.abort().await;
             tracing::warn!(input = %input.url(), %error, "input failed");
             report.fail(outcome, error);
-            self.progress.input_done(false);
             return report;
         }
         let fuel = [KeyValue::new("dataplace.fuel".to_owned(), report.fuel.to_string())];
@@ -252,7 +238,6 @@ impl Job {
             Ok(files) => report.files = files,
             Err(e) => report.fail(Outcome::Error, e.to_string()),
         }
-        self.progress.input_done(report.outcome == Outcome::Ok);
         report
     }
 

@@ -2,10 +2,14 @@
 //! input units (read = decoded + skipped + rejected) and the host's observations (emitted =
 //! written + quarantined) — plus fuel, bytes and the outcome; and their totals for the job.
 
-use crate::sink::WrittenFile;
+use crate::sink::{ParquetFile, SinkError, WrittenFile};
+use crate::store::Location;
 use crate::validate::Checked;
+use arrow::array::{ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array};
+use parquet::file::properties::WriterProperties;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// How the conversion of one input object ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -46,6 +50,15 @@ pub struct InputReport {
     pub discarded: u64,
     /// Fuel billed for the object.
     pub fuel: u64,
+    /// The object's fuel budget (`fuel_base + fuel_per_byte × size`).
+    pub fuel_budget: u64,
+    /// Bytes of Parquet committed for the object (data and quarantine).
+    pub bytes_out: u64,
+    /// Sandboxes instantiated for the object (one, unless the plugin could not even start).
+    pub instantiations: u64,
+    /// When the conversion started and ended, µs since the epoch (UTC).
+    pub started_at_us: i64,
+    pub finished_at_us: i64,
     /// Largest plugin memory, bytes.
     pub peak_memory: u64,
     pub outcome: Outcome,
@@ -111,6 +124,41 @@ impl InputReport {
     }
 }
 
+/// The plugin as reports and the ledger name it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginId {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+}
+
+/// The outcome of a job: every input's books, and their totals.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobReport {
+    pub job_id: String,
+    pub provider: String,
+    pub plugin: PluginId,
+    pub catalogue_version: String,
+    /// The fuel cost schedule (`dp-fuel-1+<digest>`) every fuel number refers to.
+    pub fuel_schedule: String,
+    pub wasmtime_version: String,
+    /// Bytes per plugin call: part of the priced configuration.
+    pub chunk_bytes: u64,
+    pub output: String,
+    pub inputs: Vec<InputReport>,
+    pub totals: Totals,
+    pub wall_time_s: f64,
+    /// Peak resident memory of the host process, when the platform tells (Linux).
+    pub peak_rss_bytes: Option<u64>,
+}
+
+impl JobReport {
+    /// True when every input converted.
+    pub fn all_ok(&self) -> bool {
+        self.inputs.iter().all(|i| i.outcome == Outcome::Ok)
+    }
+}
+
 /// Sums over all inputs of a job.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Totals {
@@ -153,4 +201,75 @@ impl Totals {
         }
         t
     }
+}
+
+/// Append the job's rows to the metering ledger: one Parquet file per job,
+/// `_ledger/job=<job_id>.parquet`, one row per input object, written in one atomic put (a rerun
+/// of the same job id replaces it, so a job is never billed twice).
+///
+/// # Errors
+/// [`SinkError`] when the store refuses the write.
+pub async fn append(root: &Location, report: &JobReport) -> Result<WrittenFile, SinkError> {
+    let location = root.join(&format!("_ledger/job={}.parquet", report.job_id));
+    let mut file = ParquetFile::create(location, crate::schema::ledger(), WriterProperties::builder().build(), 64 << 20)?;
+    file.write(&rows(report)).await?;
+    file.commit(&[]).await
+}
+
+/// The ledger rows of a job (schema [`crate::schema::ledger`]).
+pub fn rows(r: &JobReport) -> RecordBatch {
+    let n = r.inputs.len();
+    let same = |s: &str| -> ArrayRef { Arc::new(StringArray::from_iter_values(std::iter::repeat_n(s, n))) };
+    let text = |f: &dyn Fn(&InputReport) -> Option<&str>| -> ArrayRef { Arc::new(r.inputs.iter().map(|i| f(i)).collect::<StringArray>()) };
+    let num = |f: &dyn Fn(&InputReport) -> u64| -> ArrayRef { Arc::new(r.inputs.iter().map(f).collect::<UInt64Array>()) };
+    let time = |f: &dyn Fn(&InputReport) -> i64| -> ArrayRef {
+        Arc::new(TimestampMicrosecondArray::from_iter_values(r.inputs.iter().map(f)).with_timezone(crate::schema::TIMEZONE))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        same(&r.job_id),
+        same(&r.provider),
+        same(&r.plugin.name),
+        same(&r.plugin.version),
+        same(&r.plugin.sha256),
+        text(&|i| Some(&i.object)),
+        text(&|i| Some(outcome_code(i.outcome))),
+        text(&|i| i.error.as_deref()),
+        num(&|i| i.fuel),
+        num(&|i| i.fuel_budget),
+        num(&|i| i.bytes),
+        num(&|i| i.bytes_out),
+        num(&|i| i.units_read),
+        num(&|i| i.decoded),
+        num(&|i| i.skipped),
+        num(&|i| i.rejects),
+        num(&|i| i.observations),
+        num(&|i| i.written),
+        num(&|i| i.quarantined),
+        num(&|i| i.discarded),
+        num(&|i| i.instantiations),
+        num(&|i| i.peak_memory),
+        same(&r.fuel_schedule),
+        same(&r.wasmtime_version),
+        Arc::new(UInt64Array::from_iter_values(std::iter::repeat_n(r.chunk_bytes, n))),
+        time(&|i| i.started_at_us),
+        time(&|i| i.finished_at_us),
+    ];
+    RecordBatch::try_new(crate::schema::ledger(), columns).expect("columns match the ledger schema")
+}
+
+/// The outcome as the ledger spells it.
+pub fn outcome_code(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Ok => "ok",
+        Outcome::Limit => "limit",
+        Outcome::Trap => "trap",
+        Outcome::Error => "error",
+    }
+}
+
+/// Peak resident memory of this process (`VmHWM`), on Linux.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb * 1024)
 }

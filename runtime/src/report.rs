@@ -1,8 +1,7 @@
 //! The job report for people: one line per input with both ledgers, totals, reasons, failures.
 //! (`--json` prints [`JobReport`] with serde instead.)
 
-use crate::job::JobReport;
-use crate::ledger::Outcome;
+use crate::ledger::{JobReport, Outcome};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 

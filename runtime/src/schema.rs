@@ -81,3 +81,53 @@ pub fn quarantine() -> SchemaRef {
     });
     QUARANTINE.clone()
 }
+
+/// The metering ledger: one row per (job, provider, plugin, input object).
+///
+/// | column | type | meaning |
+/// |---|---|---|
+/// | `job_id`, `provider`, `plugin`, `plugin_version`, `plugin_sha256`, `input` | utf8 | who and what |
+/// | `outcome` | utf8 | `ok`, `limit`, `trap` or `error` |
+/// | `error` | utf8? | why, when not ok |
+/// | `fuel`, `fuel_budget` | u64 | fuel billed and the object's budget |
+/// | `bytes_in`, `bytes_out` | u64 | bytes read, Parquet bytes committed |
+/// | `units_read` … `discarded` | u64 | both ledgers of the input |
+/// | `instantiations`, `peak_memory` | u64 | sandboxes created, largest plugin memory |
+/// | `fuel_schedule`, `wasmtime_version`, `chunk_bytes` | utf8, utf8, u64 | the priced configuration |
+/// | `started_at`, `finished_at` | timestamp[µs, UTC] | |
+pub fn ledger() -> SchemaRef {
+    static LEDGER: LazyLock<SchemaRef> = LazyLock::new(|| {
+        let text = |name| Field::new(name, DataType::Utf8, false);
+        let count = |name| Field::new(name, DataType::UInt64, false);
+        Arc::new(Schema::new(vec![
+            text("job_id"),
+            text("provider"),
+            text("plugin"),
+            text("plugin_version"),
+            text("plugin_sha256"),
+            text("input"),
+            text("outcome"),
+            Field::new("error", DataType::Utf8, true),
+            count("fuel"),
+            count("fuel_budget"),
+            count("bytes_in"),
+            count("bytes_out"),
+            count("units_read"),
+            count("decoded"),
+            count("skipped"),
+            count("rejects"),
+            count("observations"),
+            count("written"),
+            count("quarantined"),
+            count("discarded"),
+            count("instantiations"),
+            count("peak_memory"),
+            text("fuel_schedule"),
+            text("wasmtime_version"),
+            count("chunk_bytes"),
+            Field::new("started_at", utc_micros(), false),
+            Field::new("finished_at", utc_micros(), false),
+        ]))
+    });
+    LEDGER.clone()
+}

@@ -7,11 +7,30 @@ use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// What the host process may use while hostile plugins (each capped at 64 MiB, or 512 MiB for
+/// the flood) run one after the other: their memory, plus the engine and the compiled code.
+const HOST_MEMORY_BOUND: u64 = 1 << 30;
+
 /// Two inputs that must convert whatever their neighbours do.
 const WELL_BEHAVED: [&str; 2] = ["well-behaved.a", "well-behaved.b"];
 
 /// Run the evil plugin over one input per mode (plus two well-behaved ones) with tight limits.
-fn hostile_job(name: &str, modes: &[&str], fuel_per_byte: u64, call_timeout_ms: u64) -> (i32, BTreeMap<String, Json>, std::path::PathBuf) {
+/// The `[limits.plugin]` of a hostile job.
+struct Limits {
+    fuel_per_byte: u64,
+    call_timeout_ms: u64,
+    memory_bytes: u64,
+    batch_observations: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { fuel_per_byte: 1000, call_timeout_ms: 3000, memory_bytes: 64 << 20, batch_observations: 4_000_000 }
+    }
+}
+
+fn hostile_job(name: &str, modes: &[&str], limits: Limits) -> (i32, BTreeMap<String, Json>, std::path::PathBuf) {
+    let Limits { fuel_per_byte, call_timeout_ms, memory_bytes, batch_observations } = limits;
     let dir = scratch(name);
     std::fs::create_dir_all(dir.join("in")).unwrap();
     for mode in modes.iter().chain(&WELL_BEHAVED) {
@@ -20,12 +39,16 @@ fn hostile_job(name: &str, modes: &[&str], fuel_per_byte: u64, call_timeout_ms: 
     let job = format!(
         "provider = \"evil-corp\"\nplugin = {:?}\ninputs = [\"in/\"]\noutput = \"out\"\njob_id = \"hostile\"\n\
          [config]\nmode = \"{{stem}}\"\n\
-         [limits.plugin]\nfuel_base = 300000000\nfuel_per_byte = {fuel_per_byte}\ncall_timeout_ms = {call_timeout_ms}\nmemory_bytes = 67108864\n\
+         [limits.plugin]\nfuel_base = 300000000\nfuel_per_byte = {fuel_per_byte}\ncall_timeout_ms = {call_timeout_ms}\n\
+         memory_bytes = {memory_bytes}\nbatch_observations = {batch_observations}\n\
          [limits.source]\nchunk_bytes = 1000\n",
         plugin("evil").display().to_string()
     );
     std::fs::write(dir.join("job.toml"), job).unwrap();
     let (code, report) = run_json(&["run", &dir.join("job.toml").display().to_string()]);
+    // A hostile plugin may take up to its memory limit; the host itself stays small.
+    let rss = report["peak_rss_bytes"].as_u64().expect("peak RSS is reported on Linux");
+    assert!(rss < HOST_MEMORY_BOUND, "{name}: host peak RSS {rss} bytes");
     let by_stem = report["inputs"]
         .as_array()
         .unwrap()
@@ -46,6 +69,7 @@ fn outcome(inputs: &BTreeMap<String, Json>, stem: &str) -> (String, String) {
 
 /// The well-behaved inputs converted, and no file of any other input is visible.
 fn only_well_behaved_output(out: &Path, inputs: &BTreeMap<String, Json>) {
+    assert!(inputs.values().all(|i| i["units_read"].as_u64() == Some(i["decoded"].as_u64().unwrap() + i["skipped"].as_u64().unwrap() + i["rejects"].as_u64().unwrap())));
     for stem in WELL_BEHAVED {
         let i = &inputs[stem];
         assert_eq!(i["outcome"], "ok", "{i:#}");
@@ -66,7 +90,7 @@ fn only_well_behaved_output(out: &Path, inputs: &BTreeMap<String, Json>) {
 #[test]
 fn traps_loops_and_unbounded_memory_fail_only_their_input() {
     let modes = ["panic", "abort", "loop", "loop-in-finish", "grow", "recurse", "trap-after-output"];
-    let (code, inputs, dir) = hostile_job("hostile-core", &modes, 1000, 3000);
+    let (code, inputs, dir) = hostile_job("hostile-core", &modes, Limits::default());
     assert_eq!(code, 1, "some inputs failed, the job itself ran");
     let named = |stem: &str, error: &str| {
         assert!(error.contains("plugin evil 0.0.1"), "{stem}: {error}");
@@ -102,7 +126,7 @@ fn traps_loops_and_unbounded_memory_fail_only_their_input() {
 #[test]
 fn the_wall_clock_backstop_charges_the_whole_budget() {
     // Fuel high enough that the 300 ms backstop fires first.
-    let (code, inputs, dir) = hostile_job("hostile-timeout", &["loop"], 100_000_000, 300);
+    let (code, inputs, dir) = hostile_job("hostile-timeout", &["loop"], Limits { fuel_per_byte: 100_000_000, call_timeout_ms: 300, ..Limits::default() });
     assert_eq!(code, 1);
     let (o, e) = outcome(&inputs, "loop");
     assert_eq!(o, "limit");
@@ -114,7 +138,7 @@ fn the_wall_clock_backstop_charges_the_whole_budget() {
 #[test]
 fn contract_violations_and_batch_limits_fail_the_input() {
     let modes = ["bad-index", "giant-string", "declare-unknown"];
-    let (code, inputs, dir) = hostile_job("hostile-contract", &modes, 1000, 3000);
+    let (code, inputs, dir) = hostile_job("hostile-contract", &modes, Limits::default());
     assert_eq!(code, 1);
     let (o, e) = outcome(&inputs, "bad-index");
     assert_eq!(o, "error");
@@ -126,6 +150,20 @@ fn contract_violations_and_batch_limits_fail_the_input() {
     assert_eq!(o, "error");
     assert!(e.ends_with("declares signals the catalogue does not have: Vehicle.Teleporter.Charge"), "{e}");
     only_well_behaved_output(&dir.join("out"), &inputs);
+}
+
+#[test]
+fn a_flood_of_observations_hits_the_batch_limit_and_chatter_is_capped() {
+    let limits = Limits { fuel_per_byte: 10_000_000, memory_bytes: 512 << 20, batch_observations: 1_000_000, ..Limits::default() };
+    let (code, inputs, dir) = hostile_job("hostile-flood", &["flood", "chatty"], limits);
+    assert_eq!(code, 1);
+    let (o, e) = outcome(&inputs, "flood");
+    assert_eq!(o, "limit");
+    assert!(e.ends_with("batch_observations exceeded: limit=1000000 used=5000000"), "{e}");
+    assert_eq!(inputs["chatty"]["outcome"], "ok", "logging beyond the capture limit is dropped, not fatal");
+    assert_eq!(inputs["chatty"]["written"], 3);
+    let visible = data_files(&dir.join("out")).len();
+    assert_eq!(visible, 3, "the chatty input and the two well-behaved ones");
 }
 
 #[test]

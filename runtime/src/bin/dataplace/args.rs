@@ -31,6 +31,45 @@ pub enum Command {
     /// Browse and export the common catalogue, and measure coverage.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
+    /// Metering: what the ledger under an output root says each provider owes.
+    #[command(subcommand)]
+    Meter(MeterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MeterCommand {
+    /// Aggregate the ledger (`_ledger/`) of an output root and price it:
+    /// amount = fuel/1e9 × price-per-compute-unit + GB in × price-per-gb-in + GB out × price-per-gb-out.
+    Report {
+        /// Output root (path or URL).
+        root: String,
+        /// Group rows by.
+        #[arg(long, value_enum, default_value = "provider")]
+        by: MeterBy,
+        /// Only rows of inputs started on or after this date (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// Price of 10^9 fuel (one compute unit).
+        #[arg(long, default_value_t = dataplace::meter::Prices::default().per_compute_unit)]
+        price_per_compute_unit: f64,
+        /// Price of 10^9 bytes read.
+        #[arg(long, default_value_t = dataplace::meter::Prices::default().per_gb_in)]
+        price_per_gb_in: f64,
+        /// Price of 10^9 bytes of Parquet written.
+        #[arg(long, default_value_t = dataplace::meter::Prices::default().per_gb_out)]
+        price_per_gb_out: f64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MeterBy {
+    Provider,
+    Plugin,
+    Job,
+    Input,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,7 +8,8 @@ use anyhow::Context;
 use args::{Cli, Command, ConvertArgs, LogFormat};
 use clap::Parser;
 use dataplace::config::{JobFile, JobSpec};
-use dataplace::job::{self, JobError, JobReport};
+use dataplace::job::{self, JobError};
+use dataplace::ledger::JobReport;
 use dataplace::progress::Progress;
 use std::process::ExitCode;
 
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
             })
             .and_then(|spec| runtime.block_on(run_job(spec, a.json))),
         Command::Catalogue(c) => runtime.block_on(catalogue::run(c)),
+        Command::Meter(m) => runtime.block_on(meter(m)),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -117,6 +119,27 @@ async fn run_job(spec: JobSpec, json: bool) -> Result<u8, Failure> {
         print!("{}", dataplace::report::human(&report));
     }
     Ok(if report.all_ok() { EXIT_OK } else { EXIT_INPUTS_FAILED })
+}
+
+async fn meter(command: args::MeterCommand) -> Result<u8, Failure> {
+    use dataplace::meter::{GroupBy, Prices};
+    let args::MeterCommand::Report { root, by, since, price_per_compute_unit, price_per_gb_in, price_per_gb_out, json } = command;
+    let by = match by {
+        args::MeterBy::Provider => GroupBy::Provider,
+        args::MeterBy::Plugin => GroupBy::Plugin,
+        args::MeterBy::Job => GroupBy::Job,
+        args::MeterBy::Input => GroupBy::Input,
+    };
+    let here = std::env::current_dir().unwrap_or_default();
+    let root = dataplace::store::Stores::new().resolve(&root, &here).map_err(|e| Failure::usage(e.into()))?;
+    let prices = Prices { per_compute_unit: price_per_compute_unit, per_gb_in: price_per_gb_in, per_gb_out: price_per_gb_out };
+    let report = dataplace::meter::report(&root, by, since.as_deref(), prices).await.map_err(|e| Failure::runtime(e.into()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+    } else {
+        print!("{}", report.human());
+    }
+    Ok(EXIT_OK)
 }
 
 fn init_logging(format: LogFormat, verbose: u8) {
