@@ -220,7 +220,7 @@ pub async fn append(root: &Location, report: &JobReport) -> Result<WrittenFile, 
 pub fn rows(r: &JobReport) -> RecordBatch {
     let n = r.inputs.len();
     let same = |s: &str| -> ArrayRef { Arc::new(StringArray::from_iter_values(std::iter::repeat_n(s, n))) };
-    let text = |f: &dyn Fn(&InputReport) -> Option<&str>| -> ArrayRef { Arc::new(r.inputs.iter().map(|i| f(i)).collect::<StringArray>()) };
+    let text = |f: &dyn Fn(&InputReport) -> Option<&str>| -> ArrayRef { Arc::new(r.inputs.iter().map(f).collect::<StringArray>()) };
     let num = |f: &dyn Fn(&InputReport) -> u64| -> ArrayRef { Arc::new(r.inputs.iter().map(f).collect::<UInt64Array>()) };
     let time = |f: &dyn Fn(&InputReport) -> i64| -> ArrayRef {
         Arc::new(TimestampMicrosecondArray::from_iter_values(r.inputs.iter().map(f)).with_timezone(crate::schema::TIMEZONE))
