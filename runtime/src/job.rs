@@ -6,6 +6,7 @@
 use crate::catalogue::Catalogue;
 use crate::config::{JobSpec, PluginSource};
 use crate::ledger::{InputReport, JobReport, Outcome, PluginId, Totals};
+use crate::manifest::{self, ManifestError, Manifests, Shard, ShardManifest};
 use crate::plugin::{self, Failure, Host, Plugin, PluginError};
 use crate::progress::Progress;
 use crate::quarantine::{Origin, QuarantineSink};
@@ -17,7 +18,6 @@ use bytes::Bytes;
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
 use parquet::file::metadata::KeyValue;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
@@ -35,13 +35,15 @@ pub enum JobError {
     Build(#[from] plugin::crate_build::BuildError),
     #[error(transparent)]
     Sink(#[from] SinkError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
 }
 
 impl JobError {
     /// True when the job's own configuration is at fault (exit code 2); false for failures of
     /// the environment (stores, network; exit code 3).
     pub fn is_usage(&self) -> bool {
-        !matches!(self, JobError::Sink(_))
+        !matches!(self, JobError::Sink(_) | JobError::Manifest(_))
             && !matches!(self, JobError::Inputs(SourceError::Read { .. } | SourceError::Store(StoreError::Store { .. })))
     }
 }
@@ -56,31 +58,53 @@ struct Job {
     progress: Progress,
 }
 
-/// Run a job: resolve the output, expand the inputs, load the plugin, convert every input.
+/// Run a job (or one shard of it): resolve the output, expand the inputs and keep the shard's,
+/// skip those an earlier run committed, load the plugin, convert the rest, write the ledger and
+/// the shard manifest, and, for an unsharded run, commit the job.
 ///
 /// # Errors
-/// [`JobError`] when the job cannot start; failing inputs are in the report instead.
-pub async fn run(spec: JobSpec, progress: Progress) -> Result<JobReport, JobError> {
+/// [`JobError`] when the job cannot start or its manifests cannot be written; failing inputs are
+/// in the report instead.
+pub async fn run(spec: JobSpec, shard: Shard, progress: Progress) -> Result<JobReport, JobError> {
     let started = Instant::now();
     let stores = Stores::new();
     let output = stores.resolve(&spec.output, &spec.base_dir).map_err(JobError::Output)?;
-    let inputs = source::expand(&spec.inputs, &spec.base_dir, &stores).await?;
+    let manifests = Manifests::new(&output, &spec.job_id);
+    if let Some(done) = manifests.job_manifest().await? {
+        tracing::info!(job = %spec.job_id, "job already committed; nothing to do");
+        return Ok(done.report);
+    }
+    let mut inputs = source::expand(&spec.inputs, &spec.base_dir, &stores).await?;
+    inputs.retain(|i| shard.owns(&i.id()));
+    let committed = manifests.committed_inputs().await?;
+    let removed = manifest::gc(&output, Some(&spec.job_id), &|id| shard.owns(id), false).await?;
+    if !removed.is_empty() {
+        tracing::info!(job = %spec.job_id, files = removed.len(), "removed uncommitted files of an earlier run");
+    }
+    let (done, todo): (Vec<Input>, Vec<Input>) = inputs.into_iter().partition(|i| committed.contains_key(&i.id()));
     let catalogue = Catalogue::builtin();
     let plugin = Arc::new(load_plugin(&spec.plugin, &spec.base_dir, &spec.limits.plugin, &stores, catalogue).await?);
     let info = plugin.info();
     let plugin_id = PluginId { name: info.name.clone(), version: info.version.clone(), sha256: plugin.sha256().to_owned() };
-    progress.start(inputs.iter().map(|i| i.size).sum(), inputs.len() as u64);
+    progress.start(todo.iter().map(|i| i.size).sum(), todo.len() as u64);
     let parallel = spec.limits.job.parallel_inputs;
     let job = Arc::new(Job { spec, plugin, catalogue, output, started_us: chrono::Utc::now().timestamp_micros(), progress });
-    let reports: Vec<InputReport> = futures::stream::iter(inputs)
+    let converted: Vec<Result<InputReport, ManifestError>> = futures::stream::iter(todo)
         .map(|input| {
-            let job = job.clone();
-            async move { job.convert(input).await }
+            let (job, manifests) = (job.clone(), &manifests);
+            async move {
+                let id = input.id();
+                let report = job.convert(input).await;
+                manifests.commit_input(&id, &report).await.map(|()| report)
+            }
         })
         .buffered(parallel)
         .collect()
         .await;
     job.progress.finish();
+    let mut reports = converted.into_iter().collect::<Result<Vec<_>, _>>()?;
+    reports.extend(done.iter().map(|i| committed[&i.id()].clone()));
+    reports.sort_by(|a, b| a.object.cmp(&b.object));
     crate::catalogue::export::publish(&job.output, catalogue).await?;
     let report = JobReport {
         job_id: job.spec.job_id.clone(),
@@ -96,7 +120,11 @@ pub async fn run(spec: JobSpec, progress: Progress) -> Result<JobReport, JobErro
         wall_time_s: started.elapsed().as_secs_f64(),
         peak_rss_bytes: crate::ledger::peak_rss_bytes(),
     };
-    crate::ledger::append(&job.output, &report).await?;
+    let ledger = crate::ledger::append(&job.output, &report, shard).await?;
+    manifests.commit_shard(&ShardManifest { shard, ledger: ledger.url, report: report.clone() }).await?;
+    if shard.count == 1 {
+        manifests.commit_job().await?;
+    }
     Ok(report)
 }
 
@@ -157,7 +185,7 @@ impl Job {
     /// The data path of one input, filling `report`.
     async fn convert_into(&self, input: Input, mut report: InputReport) -> InputReport {
         let lineage = self.lineage(&input);
-        let file_name = format!("{}-{}.parquet", self.spec.job_id, &hex::encode(Sha256::digest(input.url()))[..16]);
+        let file_name = format!("{}-{}.parquet", self.spec.job_id, input.id());
         let limits = &self.spec.limits;
         let props = match sink::writer_properties(&limits.sink, lineage) {
             Ok(p) => p,
@@ -213,8 +241,8 @@ impl Job {
                 report.fuel = f.fuel;
                 Some((outcome(&f.error), self.describe_failure(&input, &f.error)))
             }
-            (_, Err(e), _) => Some((Outcome::Error, e.to_string())),
-            (_, _, Some(e)) => Some((Outcome::Error, e.to_string())),
+            (_, Err(e), _) => Some((Outcome::Io, e.to_string())),
+            (_, _, Some(e)) => Some((Outcome::Io, e.to_string())),
             (Ok(_), Ok(_), None) => None,
         };
         if let Ok(end) = &session {
@@ -236,7 +264,7 @@ impl Job {
         };
         match committed.await {
             Ok(files) => report.files = files,
-            Err(e) => report.fail(Outcome::Error, e.to_string()),
+            Err(e) => report.fail(Outcome::Io, e.to_string()),
         }
         report
     }

@@ -7,12 +7,12 @@ use crate::store::Location;
 use crate::validate::Checked;
 use arrow::array::{ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array};
 use parquet::file::properties::WriterProperties;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// How the conversion of one input object ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Converted; its output is committed.
@@ -22,13 +22,17 @@ pub enum Outcome {
     Limit,
     /// The plugin trapped; nothing of the input is visible.
     Trap,
-    /// Anything else failed (config, plugin fatal error, contract violation, read or write
-    /// error); nothing of the input is visible.
+    /// The plugin refused its config, gave up (fatal) or broke the contract; nothing of the input
+    /// is visible.
     Error,
+    /// Reading the input or writing its output failed; nothing of the input is visible, and a
+    /// resumed job tries it again.
+    Io,
 }
 
 /// The books of one input object.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct InputReport {
     /// The input object's URL.
     pub object: String,
@@ -74,6 +78,9 @@ pub struct InputReport {
     pub notes: BTreeMap<String, u64>,
     /// Committed output files (data and quarantine).
     pub files: Vec<WrittenFile>,
+    /// True when the input was committed by an earlier run of the job and skipped by this one.
+    #[serde(default)]
+    pub resumed: bool,
 }
 
 impl InputReport {
@@ -125,7 +132,7 @@ impl InputReport {
 }
 
 /// The plugin as reports and the ledger name it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PluginId {
     pub name: String,
     pub version: String,
@@ -133,7 +140,7 @@ pub struct PluginId {
 }
 
 /// The outcome of a job: every input's books, and their totals.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobReport {
     pub job_id: String,
     pub provider: String,
@@ -160,7 +167,8 @@ impl JobReport {
 }
 
 /// Sums over all inputs of a job.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Totals {
     pub inputs: u64,
     pub inputs_ok: u64,
@@ -203,14 +211,14 @@ impl Totals {
     }
 }
 
-/// Append the job's rows to the metering ledger: one Parquet file per job,
-/// `_ledger/job=<job_id>.parquet`, one row per input object, written in one atomic put (a rerun
-/// of the same job id replaces it, so a job is never billed twice).
+/// Append a job shard's rows to the metering ledger: one Parquet file per job and shard,
+/// `_ledger/job=<job_id>/shard=<i>-of-<n>.parquet`, one row per input object, written in one
+/// atomic put (a resumed run rewrites it with all the shard's rows, so nothing is billed twice).
 ///
 /// # Errors
 /// [`SinkError`] when the store refuses the write.
-pub async fn append(root: &Location, report: &JobReport) -> Result<WrittenFile, SinkError> {
-    let location = root.join(&format!("_ledger/job={}.parquet", report.job_id));
+pub async fn append(root: &Location, report: &JobReport, shard: crate::manifest::Shard) -> Result<WrittenFile, SinkError> {
+    let location = root.join(&format!("_ledger/job={}/shard={}-of-{}.parquet", report.job_id, shard.index, shard.count));
     let mut file = ParquetFile::create(location, crate::schema::ledger(), WriterProperties::builder().build(), 64 << 20)?;
     file.write(&rows(report)).await?;
     file.commit(&[]).await
@@ -264,6 +272,7 @@ pub fn outcome_code(o: Outcome) -> &'static str {
         Outcome::Limit => "limit",
         Outcome::Trap => "trap",
         Outcome::Error => "error",
+        Outcome::Io => "io",
     }
 }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod job;
 pub mod ledger;
 pub mod limits;
+pub mod manifest;
 pub mod meter;
 pub mod plugin;
 pub mod progress;

@@ -90,6 +90,7 @@ fn outcome(o: Outcome) -> &'static str {
         Outcome::Limit => "LIMIT",
         Outcome::Trap => "TRAP",
         Outcome::Error => "ERROR",
+        Outcome::Io => "IO",
     }
 }
 

@@ -31,7 +31,7 @@ pub enum SinkError {
 }
 
 /// A committed output file.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WrittenFile {
     /// URL of the file.
     pub url: String,

@@ -41,6 +41,13 @@ impl Input {
     pub fn key(&self) -> &str {
         self.location.path.as_ref()
     }
+
+    /// A stable short id of the object (16 hex digits of the SHA-256 of its URL): names its
+    /// output files and manifest, and places it in a shard.
+    pub fn id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(&Sha256::digest(self.url())[..8])
+    }
 }
 
 /// Expand `patterns` (paths or URLs, relative paths against `base_dir`) into input objects,

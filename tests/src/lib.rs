@@ -45,15 +45,25 @@ pub fn dataplace() -> Command {
 
 /// Run `dataplace` with `args`; returns (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (i32, String, String) {
-    let out = dataplace().args(args).output().expect("running dataplace");
+    run_env(args, &[])
+}
+
+/// Run `dataplace` with `args` and extra environment variables.
+pub fn run_env(args: &[&str], env: &[(&str, String)]) -> (i32, String, String) {
+    let out = dataplace().args(args).envs(env.iter().map(|(k, v)| (*k, v.as_str()))).output().expect("running dataplace");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// Run `dataplace … --json` and parse the report.
 pub fn run_json(args: &[&str]) -> (i32, serde_json::Value) {
+    run_json_env(args, &[])
+}
+
+/// Run `dataplace … --json` with extra environment variables and parse the report.
+pub fn run_json_env(args: &[&str], env: &[(&str, String)]) -> (i32, serde_json::Value) {
     let mut all = args.to_vec();
     all.push("--json");
-    let (code, stdout, stderr) = run(&all);
+    let (code, stdout, stderr) = run_env(&all, env);
     let report = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("report is not JSON ({e}); exit {code}; stderr:\n{stderr}\nstdout:\n{stdout}"));
     (code, report)
 }
@@ -195,4 +205,71 @@ pub fn python() -> PathBuf {
         python
     })
     .clone()
+}
+
+/// The Node.js servers of `tests/node/package.json` (Azurite), installed from npm under the
+/// target directory on first use; returns the `node_modules/.bin` directory.
+pub fn node_tools() -> PathBuf {
+    static TOOLS: OnceLock<PathBuf> = OnceLock::new();
+    TOOLS
+        .get_or_init(|| {
+            let package = workspace().join("tests/node/package.json");
+            let wanted = std::fs::read_to_string(&package).expect("package.json");
+            let dir = profile_dir().join("node-tools");
+            let stamp = dir.join("installed-package.json");
+            if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir).expect("node-tools dir");
+                std::fs::write(dir.join("package.json"), &wanted).expect("package.json");
+                let status = Command::new("npm")
+                    .args(["install", "--no-audit", "--no-fund", "--silent"])
+                    .current_dir(&dir)
+                    .status()
+                    .unwrap_or_else(|e| panic!("npm: {e} (Node.js and npm are required)"));
+                assert!(status.success(), "npm install failed: {status}");
+                std::fs::write(&stamp, wanted).expect("stamp");
+            }
+            dir.join("node_modules/.bin")
+        })
+        .clone()
+}
+
+/// A server process on 127.0.0.1, killed when dropped.
+pub struct Server {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Server {
+    /// Start `command` (which must listen on `port`) and wait until it accepts connections.
+    pub fn start(mut command: Command, port: u16) -> Server {
+        let child = command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("starting a test server");
+        let mut server = Server { child, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the test server on port {port} did not come up");
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("the test server exited: {status}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A TCP port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }

@@ -34,6 +34,51 @@ pub enum Command {
     /// Metering: what the ledger under an output root says each provider owes.
     #[command(subcommand)]
     Meter(MeterCommand),
+    /// Committed output: list it, clean up after crashes, commit sharded jobs.
+    #[command(subcommand)]
+    Job(JobCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// List the files committed by job manifests (only those are exactly-once output).
+    Files {
+        /// Output root (path or URL).
+        root: String,
+        /// Only this job.
+        #[arg(long)]
+        job: Option<String>,
+        /// Include quarantine files.
+        #[arg(long)]
+        quarantine: bool,
+        /// Print JSON (url, rows, bytes, kind per file).
+        #[arg(long, conflicts_with = "sql")]
+        json: bool,
+        /// Print a DuckDB statement creating the view `observations` over exactly these files.
+        #[arg(long)]
+        sql: bool,
+    },
+    /// Remove output files no manifest commits (left by crashed runs) and staged uploads.
+    Gc {
+        /// Output root (path or URL).
+        root: String,
+        /// Also clean up this job if it is not committed yet (do not while it runs).
+        #[arg(long)]
+        job: Option<String>,
+        /// Only list what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Commit a job that ran in shards, once every shard has finished.
+    Commit {
+        /// Output root (path or URL).
+        root: String,
+        /// The job id.
+        job: String,
+        /// Print the job report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +213,14 @@ pub struct RunArgs {
     /// Input objects converted concurrently (overrides the job file).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Convert only shard I of N (a stable hash of each input's URL picks its shard); commit the
+    /// job with `dataplace job commit` once all shards have run.
+    #[arg(long, value_name = "I/N", conflicts_with = "shards")]
+    pub shard: Option<String>,
+    /// Run as one of N shards, the index taken from JOB_COMPLETION_INDEX (Kubernetes Indexed
+    /// Job) or AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array job).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

@@ -3,6 +3,7 @@
 
 mod args;
 mod catalogue;
+mod jobs;
 
 use anyhow::Context;
 use args::{Cli, Command, ConvertArgs, LogFormat};
@@ -10,6 +11,7 @@ use clap::Parser;
 use dataplace::config::{JobFile, JobSpec};
 use dataplace::job::{self, JobError};
 use dataplace::ledger::JobReport;
+use dataplace::manifest::Shard;
 use dataplace::progress::Progress;
 use std::process::ExitCode;
 
@@ -27,18 +29,17 @@ fn main() -> ExitCode {
     init_logging(cli.log_format, cli.verbose);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let result = match cli.command {
-        Command::Convert(a) => convert_spec(a.clone()).and_then(|spec| runtime.block_on(run_job(spec, a.output_json))),
-        Command::Run(a) => JobFile::load(&a.job)
-            .map_err(|e| Failure::usage(e.into()))
-            .map(|mut spec| {
-                if let Some(n) = a.jobs {
-                    spec.limits.job.parallel_inputs = n;
-                }
-                spec
-            })
-            .and_then(|spec| runtime.block_on(run_job(spec, a.json))),
+        Command::Convert(a) => convert_spec(a.clone()).and_then(|spec| runtime.block_on(run_job(spec, Shard::ALL, a.output_json))),
+        Command::Run(a) => shard_of(a.shard.as_deref(), a.shards).and_then(|shard| {
+            let mut spec = JobFile::load(&a.job).map_err(|e| Failure::usage(e.into()))?;
+            if let Some(n) = a.jobs {
+                spec.limits.job.parallel_inputs = n;
+            }
+            runtime.block_on(run_job(spec, shard, a.json))
+        }),
         Command::Catalogue(c) => runtime.block_on(catalogue::run(c)),
         Command::Meter(m) => runtime.block_on(meter(m)),
+        Command::Job(j) => runtime.block_on(jobs::run(j)),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -84,6 +85,23 @@ impl From<JobError> for Failure {
     }
 }
 
+/// The shard a run converts: `--shard I/N`, or `--shards N` with the index from the scheduler
+/// (`JOB_COMPLETION_INDEX` of a Kubernetes Indexed Job, `AWS_BATCH_JOB_ARRAY_INDEX` of an AWS
+/// Batch array job), or the whole job.
+fn shard_of(shard: Option<&str>, shards: Option<u32>) -> Result<Shard, Failure> {
+    match (shard, shards) {
+        (Some(s), _) => Shard::parse(s).map_err(|e| Failure::usage(e.into())),
+        (None, Some(n)) => {
+            let index = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok())
+                .ok_or_else(|| Failure::usage(anyhow::anyhow!("--shards {n} needs JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX")))?;
+            Shard::parse(&format!("{}/{n}", index.trim())).map_err(|e| Failure::usage(e.into()))
+        }
+        (None, None) => Ok(Shard::ALL),
+    }
+}
+
 /// The `convert` flags as a job.
 fn convert_spec(a: ConvertArgs) -> Result<JobSpec, Failure> {
     let mut config = toml::Table::new();
@@ -111,8 +129,8 @@ fn convert_spec(a: ConvertArgs) -> Result<JobSpec, Failure> {
     job.validate(&std::env::current_dir().unwrap_or_default()).map_err(|e| Failure::usage(e.into()))
 }
 
-async fn run_job(spec: JobSpec, json: bool) -> Result<u8, Failure> {
-    let report: JobReport = job::run(spec, Progress::on_terminal()).await?;
+async fn run_job(spec: JobSpec, shard: Shard, json: bool) -> Result<u8, Failure> {
+    let report: JobReport = job::run(spec, shard, Progress::on_terminal()).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     } else {
