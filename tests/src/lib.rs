@@ -273,3 +273,35 @@ impl Drop for Server {
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
+
+/// Make the SDK's native harness answer catalogue lookups from the runtime's catalogue, as the
+/// host does for plugins in WebAssembly.
+pub fn use_runtime_catalogue() {
+    use dataplace::catalogue::Datatype as D;
+    use dataplace_sdk::catalogue::{Datatype, Entry};
+    dataplace_sdk::native::set_catalogue(|id| {
+        dataplace::catalogue::Catalogue::builtin().get(id).map(|e| Entry {
+            datatype: match e.datatype {
+                D::Boolean => Datatype::Boolean,
+                D::Int8 => Datatype::Int8,
+                D::Int16 => Datatype::Int16,
+                D::Int32 => Datatype::Int32,
+                D::Int64 => Datatype::Int64,
+                D::Uint8 => Datatype::Uint8,
+                D::Uint16 => Datatype::Uint16,
+                D::Uint32 => Datatype::Uint32,
+                D::Uint64 => Datatype::Uint64,
+                D::Float => Datatype::Float,
+                D::Double => Datatype::Double,
+                D::String => Datatype::String,
+                D::StringArray => Datatype::StringArray,
+                D::FloatArray => Datatype::FloatArray,
+                D::Uint8Array => Datatype::Uint8Array,
+            },
+            unit: e.unit.clone(),
+            min: e.min,
+            max: e.max,
+            allowed: e.allowed.clone(),
+        })
+    });
+}

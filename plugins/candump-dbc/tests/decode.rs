@@ -4,7 +4,6 @@
 
 use dataplace_candump_dbc::CandumpDbc;
 use dataplace_fixtures::candump::{self, put, raw_of, sg};
-use dataplace_sdk::catalogue::{Datatype, Entry};
 use dataplace_sdk::native::{self, Observation, Output, Value};
 use dataplace_sdk::{Error, Position};
 use std::path::PathBuf;
@@ -18,34 +17,7 @@ fn example(name: &str) -> String {
 
 /// The native harness reads the runtime's own catalogue.
 fn with_catalogue() {
-    native::set_catalogue(|id| {
-        dataplace::catalogue::Catalogue::builtin().get(id).map(|e| {
-            use dataplace::catalogue::Datatype as D;
-            Entry {
-                datatype: match e.datatype {
-                    D::Boolean => Datatype::Boolean,
-                    D::Int8 => Datatype::Int8,
-                    D::Int16 => Datatype::Int16,
-                    D::Int32 => Datatype::Int32,
-                    D::Int64 => Datatype::Int64,
-                    D::Uint8 => Datatype::Uint8,
-                    D::Uint16 => Datatype::Uint16,
-                    D::Uint32 => Datatype::Uint32,
-                    D::Uint64 => Datatype::Uint64,
-                    D::Float => Datatype::Float,
-                    D::Double => Datatype::Double,
-                    D::String => Datatype::String,
-                    D::StringArray => Datatype::StringArray,
-                    D::FloatArray => Datatype::FloatArray,
-                    D::Uint8Array => Datatype::Uint8Array,
-                },
-                unit: e.unit.clone(),
-                min: e.min,
-                max: e.max,
-                allowed: e.allowed.clone(),
-            }
-        })
-    });
+    dataplace_tests::use_runtime_catalogue();
 }
 
 fn sorted(mut v: Vec<Observation>) -> Vec<Observation> {

@@ -110,7 +110,7 @@ pub fn convert<C: Converter>(
     chunk_size: usize,
 ) -> Result<Output, Error> {
     let mut output = Output::default();
-    output.signals = run::<C>(config, object_name, input, chunk_size, |batch| output.absorb(batch))?;
+    output.signals = for_each_batch::<C>(config, object_name, input, chunk_size, |batch| output.absorb(batch))?;
     Ok(output)
 }
 
@@ -120,13 +120,16 @@ pub fn convert<C: Converter>(
 /// The converter's own [`Error`].
 pub fn count<C: Converter>(config: &[(&str, &str)], object_name: &str, input: &[u8], chunk_size: usize) -> Result<usize, Error> {
     let mut n = 0;
-    run::<C>(config, object_name, input, chunk_size, |batch| n += batch.observations())?;
+    for_each_batch::<C>(config, object_name, input, chunk_size, |batch| n += batch.observations())?;
     Ok(n)
 }
 
-/// Open a session, push `input` chunk by chunk and finish, handing each batch to `each`.
-/// Returns the session's declared signals.
-fn run<C: Converter>(
+/// Open a session, push `input` chunk by chunk and finish, handing each batch to `each` (what a
+/// native pipeline builds on). Returns the session's declared signals.
+///
+/// # Errors
+/// The converter's own [`Error`].
+pub fn for_each_batch<C: Converter>(
     config: &[(&str, &str)],
     object_name: &str,
     input: &[u8],

@@ -35,7 +35,8 @@ pub const WASMTIME_VERSION: &str = "48";
 /// Engine configuration: component model, Cranelift optimising for speed, fuel with the pinned
 /// schedule, epoch interruption, and the determinism switches (canonical NaNs, deterministic
 /// relaxed SIMD), so the same input gives the same output and the same fuel on any machine.
-pub fn engine_config(max_wasm_stack: usize) -> Config {
+/// `fuel = false` only serves to measure what metering itself costs (benchmarks).
+pub fn engine_config(max_wasm_stack: usize, fuel: bool) -> Config {
     let mut config = Config::new();
     config
         .wasm_component_model(true)
@@ -43,7 +44,7 @@ pub fn engine_config(max_wasm_stack: usize) -> Config {
         .cranelift_opt_level(OptLevel::Speed)
         .cranelift_nan_canonicalization(true)
         .relaxed_simd_deterministic(true)
-        .consume_fuel(true)
+        .consume_fuel(fuel)
         .operator_cost(operator_costs())
         .epoch_interruption(true)
         .max_wasm_stack(max_wasm_stack);

@@ -73,6 +73,8 @@ pub struct Host {
     engine: Engine,
     linker: Linker<Sandbox>,
     catalogue: &'static Catalogue,
+    /// False only for benchmarks measuring what fuel metering costs.
+    metered: bool,
     _ticker: metering::EpochTicker,
 }
 
@@ -83,14 +85,27 @@ impl Host {
     /// # Errors
     /// [`PluginError::Invalid`] if wasmtime rejects the configuration.
     pub fn new(limits: &PluginLimits, catalogue: &'static Catalogue) -> Result<Arc<Host>, PluginError> {
-        let engine = Engine::new(&metering::engine_config(limits.stack_bytes as usize))
+        Self::build(limits, catalogue, true)
+    }
+
+    /// A host without fuel metering: for benchmarks measuring what metering costs, never for
+    /// jobs (the wall-clock backstop is then the only CPU limit, and nothing is billed).
+    ///
+    /// # Errors
+    /// [`PluginError::Invalid`] if wasmtime rejects the configuration.
+    pub fn unmetered(limits: &PluginLimits, catalogue: &'static Catalogue) -> Result<Arc<Host>, PluginError> {
+        Self::build(limits, catalogue, false)
+    }
+
+    fn build(limits: &PluginLimits, catalogue: &'static Catalogue, metered: bool) -> Result<Arc<Host>, PluginError> {
+        let engine = Engine::new(&metering::engine_config(limits.stack_bytes as usize, metered))
             .map_err(|e| PluginError::Invalid(format!("engine configuration: {e}")))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| PluginError::Invalid(e.to_string()))?;
         bindings::Plugin::add_to_linker::<Sandbox, HasSelf<Sandbox>>(&mut linker, |s| s)
             .map_err(|e| PluginError::Invalid(e.to_string()))?;
         let ticker = metering::EpochTicker::start(engine.clone());
-        Ok(Arc::new(Host { engine, linker, catalogue, _ticker: ticker }))
+        Ok(Arc::new(Host { engine, linker, catalogue, metered, _ticker: ticker }))
     }
 
     /// Compile a component and check it exports the converter world.
@@ -134,7 +149,9 @@ impl Plugin {
     fn instantiate(&self, limits: &PluginLimits, fuel: u64) -> Result<(Store<Sandbox>, bindings::Plugin), PluginError> {
         let mut store = Store::new(&self.host.engine, Sandbox::new(limits, self.host.catalogue));
         store.limiter(|s| &mut s.limiter);
-        store.set_fuel(fuel).map_err(|e| PluginError::Invalid(e.to_string()))?;
+        if self.host.metered {
+            store.set_fuel(fuel).map_err(|e| PluginError::Invalid(e.to_string()))?;
+        }
         store.epoch_deadline_trap();
         store.set_epoch_deadline(ticks(limits));
         let instance = self.pre.instantiate(&mut store).map_err(|e| classify(e, &store, limits, fuel))?;
@@ -217,9 +234,9 @@ impl Session {
         }
     }
 
-    /// Fuel used so far: the budget minus what remains.
+    /// Fuel used so far: the budget minus what remains (0 on an unmetered host).
     pub fn fuel_used(&self) -> u64 {
-        self.fuel - self.store.get_fuel().unwrap_or(0)
+        self.store.get_fuel().map_or(0, |left| self.fuel - left)
     }
 
     /// Largest linear memory the plugin grew to, in bytes.
