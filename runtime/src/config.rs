@@ -3,6 +3,7 @@
 //! same [`JobSpec`].
 
 use crate::limits::Limits;
+use crate::registry::Reference;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,9 +28,17 @@ pub struct JobFile {
     pub job_id: Option<String>,
     /// The data provider the output is filed under (`provider=<name>/`).
     pub provider: String,
-    /// The converter: a `.wasm` component (path or URL) or a plugin crate directory, which is
-    /// built with cargo first.
+    /// The converter: a published plugin (`provider/name@<semver requirement>` or
+    /// `sha256:<hex>`, resolved in `registry`), a `.wasm` component (path or URL), or a plugin
+    /// crate directory, which is built with cargo first.
     pub plugin: String,
+    /// The plugin registry (path or URL) that published references resolve in. Default:
+    /// `$DATAPLACE_REGISTRY`, else `~/.local/share/dataplace/registry`.
+    pub registry: Option<String>,
+    /// Run a yanked version that a version requirement matches (pinned versions and sha256
+    /// references run anyway). Default: false, so new jobs do not pick up a yanked version.
+    #[serde(default)]
+    pub allow_yanked: bool,
     /// Input objects: paths, URLs, prefixes or globs.
     pub inputs: Vec<String>,
     /// Output root: a path or an object-store URL.
@@ -46,6 +55,14 @@ pub struct JobFile {
 /// Where the converter comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PluginSource {
+    /// A published plugin, verified against its provider's signature when loaded.
+    Registry {
+        /// The registry, a path or URL.
+        registry: String,
+        reference: Reference,
+        /// Run a yanked version that a requirement matches.
+        allow_yanked: bool,
+    },
     /// A compiled component: a local path or an object-store URL.
     Component(String),
     /// A plugin crate directory, built with `cargo build --release --target wasm32-wasip2`.
@@ -98,10 +115,11 @@ impl JobFile {
             .map(|(k, v)| Ok((k.clone(), config_value(&k, &v, base_dir)?)))
             .collect::<Result<Vec<_>, ConfigError>>()?;
         check_limits(&self.limits)?;
+        let plugin = plugin_source(&self.plugin, base_dir, self.registry.as_deref(), self.allow_yanked)?;
         Ok(JobSpec {
             job_id,
             provider,
-            plugin: plugin_source(&self.plugin, base_dir),
+            plugin,
             config,
             inputs: self.inputs,
             output: self.output,
@@ -126,13 +144,24 @@ impl JobSpec {
     }
 }
 
-/// A plugin reference: a directory holding a `Cargo.toml` is a crate, anything else a component.
-pub fn plugin_source(plugin: &str, base_dir: &Path) -> PluginSource {
+/// A plugin reference: `provider/name@req` or `sha256:…` is a published plugin in `registry`
+/// (default [`crate::registry::default_location`]); a directory holding a `Cargo.toml` is a
+/// crate; anything else a component.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] for a malformed registry reference.
+pub fn plugin_source(plugin: &str, base_dir: &Path, registry: Option<&str>, allow_yanked: bool) -> Result<PluginSource, ConfigError> {
     let local = base_dir.join(plugin);
     if !plugin.contains("://") && local.join("Cargo.toml").is_file() {
-        PluginSource::Crate(local)
-    } else {
-        PluginSource::Component(plugin.to_owned())
+        return Ok(PluginSource::Crate(local));
+    }
+    match Reference::parse(plugin) {
+        Some(reference) => Ok(PluginSource::Registry {
+            registry: registry.map_or_else(crate::registry::default_location, str::to_owned),
+            reference: reference.map_err(|e| ConfigError::Invalid(format!("plugin {plugin:?}: {e}")))?,
+            allow_yanked,
+        }),
+        None => Ok(PluginSource::Component(plugin.to_owned())),
     }
 }
 
@@ -246,6 +275,17 @@ mod tests {
         assert!(e.starts_with("job_id \"../x\""), "{e}");
         let e = job("[config]\nvehicle_id = \"{imei}\"").unwrap_err().to_string();
         assert!(e.contains("unknown placeholder {imei}"), "{e}");
+    }
+
+    #[test]
+    fn published_references_resolve_in_the_registry() {
+        let spec = job("").unwrap();
+        assert!(matches!(spec.plugin, PluginSource::Component(_)));
+        let text = "provider = \"acme\"\nplugin = \"acme/teltonika@^1.2\"\nregistry = \"reg\"\ninputs = [\"a\"]\noutput = \"o\"";
+        let spec = toml::from_str::<JobFile>(text).unwrap().validate(Path::new("/x")).unwrap();
+        assert!(matches!(spec.plugin, PluginSource::Registry { ref registry, allow_yanked: false, .. } if registry == "reg"));
+        let e = plugin_source("acme/teltonika@one", Path::new("/x"), None, false).unwrap_err().to_string();
+        assert!(e.contains("invalid version requirement"), "{e}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::ledger::{InputReport, JobReport, Outcome, PluginId, Totals};
 use crate::manifest::{self, ManifestError, Manifests, Shard, ShardManifest};
 use crate::plugin::{self, Failure, Host, Plugin, PluginError};
 use crate::progress::Progress;
+use crate::registry::{PluginManifest, Registry};
 use crate::quarantine::{Origin, QuarantineSink};
 use crate::sink::{self, DataSink, SinkError};
 use crate::source::{self, Input, SourceError};
@@ -52,6 +53,8 @@ impl JobError {
 struct Job {
     spec: JobSpec,
     plugin: Arc<Plugin>,
+    /// `provider/name@version` when the plugin came from the registry.
+    published: Option<String>,
     catalogue: &'static Catalogue,
     output: Location,
     started_us: i64,
@@ -83,12 +86,14 @@ pub async fn run(spec: JobSpec, shard: Shard, progress: Progress) -> Result<JobR
     }
     let (done, todo): (Vec<Input>, Vec<Input>) = inputs.into_iter().partition(|i| committed.contains_key(&i.id()));
     let catalogue = Catalogue::builtin();
-    let plugin = Arc::new(load_plugin(&spec.plugin, &spec.base_dir, &spec.limits.plugin, &stores, catalogue).await?);
+    let (plugin, component) = load_plugin(&spec.plugin, &spec.base_dir, &spec.limits.plugin, &stores, catalogue).await?;
+    let plugin = Arc::new(plugin);
     let info = plugin.info();
-    let plugin_id = PluginId { name: info.name.clone(), version: info.version.clone(), sha256: plugin.sha256().to_owned() };
+    let published = component.manifest.as_ref().map(PluginManifest::reference);
+    let plugin_id = PluginId { name: info.name.clone(), version: info.version.clone(), sha256: plugin.sha256().to_owned(), published: published.clone() };
     progress.start(todo.iter().map(|i| i.size).sum(), todo.len() as u64);
     let parallel = spec.limits.job.parallel_inputs;
-    let job = Arc::new(Job { spec, plugin, catalogue, output, started_us: chrono::Utc::now().timestamp_micros(), progress });
+    let job = Arc::new(Job { spec, plugin, published, catalogue, output, started_us: chrono::Utc::now().timestamp_micros(), progress });
     let converted: Vec<Result<InputReport, ManifestError>> = futures::stream::iter(todo)
         .map(|input| {
             let (job, manifests) = (job.clone(), &manifests);
@@ -119,6 +124,7 @@ pub async fn run(spec: JobSpec, shard: Shard, progress: Progress) -> Result<JobR
         inputs: reports,
         wall_time_s: started.elapsed().as_secs_f64(),
         peak_rss_bytes: crate::ledger::peak_rss_bytes(),
+        compiled_from_cache: job.plugin.from_cache(),
     };
     let ledger = crate::ledger::append(&job.output, &report, shard).await?;
     manifests.commit_shard(&ShardManifest { shard, ledger: ledger.url, report: report.clone() }).await?;
@@ -128,44 +134,132 @@ pub async fn run(spec: JobSpec, shard: Shard, progress: Progress) -> Result<JobR
     Ok(report)
 }
 
-/// Build (for a crate), read and compile a plugin.
+/// Resolve (for a published plugin: verify), build (for a crate), read and compile a plugin.
+/// Returns it with its bytes (and registry manifest, when it was published).
 ///
 /// # Errors
-/// [`JobError`] when the plugin cannot be built, read or compiled.
+/// [`JobError`] when the plugin cannot be resolved, verified, built, read or compiled.
 pub async fn load_plugin(
     source: &PluginSource,
     base_dir: &std::path::Path,
     limits: &plugin::PluginLimits,
     stores: &Stores,
     catalogue: &'static Catalogue,
-) -> Result<Plugin, JobError> {
-    let (label, location) = match source {
-        PluginSource::Crate(dir) => {
-            let dir = dir.clone();
-            let wasm = tokio::task::spawn_blocking(move || plugin::crate_build::build(&dir, None)).await.expect("build thread")?;
-            let label = wasm.display().to_string();
-            (label.clone(), stores.resolve(&label, base_dir))
-        }
-        PluginSource::Component(c) => (c.clone(), stores.resolve(c, base_dir)),
-    };
-    let load_error = |reason: String| JobError::PluginLoad { plugin: label.clone(), reason };
-    let location = location.map_err(|e| load_error(e.to_string()))?;
-    let bytes = location.store.get(&location.path).await.map_err(|e| load_error(e.to_string()))?;
-    let bytes = bytes.bytes().await.map_err(|e| load_error(e.to_string()))?;
+) -> Result<(Plugin, ComponentBytes), JobError> {
+    let component = plugin_bytes(source, base_dir, stores).await?;
     let limits = limits.clone();
-    tokio::task::spawn_blocking(move || {
+    let bytes = component.bytes.clone();
+    let plugin = tokio::task::spawn_blocking(move || {
         let host = Host::new(&limits, catalogue)?;
         host.load(&bytes, &limits)
     })
     .await
     .expect("compile thread")
-    .map_err(|e: PluginError| load_error(e.to_string()))
+    .map_err(|e: PluginError| JobError::PluginLoad { plugin: component.label.clone(), reason: e.to_string() })?;
+    Ok((plugin, component))
+}
+
+/// A plugin's component bytes, before compilation.
+pub struct ComponentBytes {
+    /// How errors name it: the reference, path or URL.
+    pub label: String,
+    pub bytes: Bytes,
+    /// The verified registry manifest, for a published plugin.
+    pub manifest: Option<PluginManifest>,
+}
+
+/// The component bytes of a plugin: from the registry (signature and hash verified), built from
+/// a crate, or read from a path or URL.
+///
+/// # Errors
+/// [`JobError`] when the plugin cannot be resolved, verified, built or read.
+pub async fn plugin_bytes(source: &PluginSource, base_dir: &std::path::Path, stores: &Stores) -> Result<ComponentBytes, JobError> {
+    match source {
+        PluginSource::Registry { registry, reference, allow_yanked } => {
+            let load_error = |reason: String| JobError::PluginLoad { plugin: reference.to_string(), reason };
+            let root = stores.resolve(registry, base_dir).map_err(|e| load_error(e.to_string()))?;
+            let (manifest, bytes) = Registry::new(root).resolve(reference, *allow_yanked).await.map_err(|e| load_error(e.to_string()))?;
+            Ok(ComponentBytes { label: manifest.reference(), bytes: Bytes::from(bytes), manifest: Some(manifest) })
+        }
+        PluginSource::Crate(dir) => {
+            let dir = dir.clone();
+            let wasm = tokio::task::spawn_blocking(move || plugin::crate_build::build(&dir, None)).await.expect("build thread")?;
+            let label = wasm.display().to_string();
+            Ok(ComponentBytes { bytes: read_component(&label, base_dir, stores).await?, label, manifest: None })
+        }
+        PluginSource::Component(c) => Ok(ComponentBytes { label: c.clone(), bytes: read_component(c, base_dir, stores).await?, manifest: None }),
+    }
+}
+
+/// The bytes of a component at a path or URL.
+async fn read_component(component: &str, base_dir: &std::path::Path, stores: &Stores) -> Result<Bytes, JobError> {
+    let load_error = |reason: String| JobError::PluginLoad { plugin: component.to_owned(), reason };
+    let location = stores.resolve(component, base_dir).map_err(|e| load_error(e.to_string()))?;
+    let got = location.store.get(&location.path).await.map_err(|e| load_error(e.to_string()))?;
+    got.bytes().await.map_err(|e| load_error(e.to_string()))
 }
 
 /// How a plugin session ended.
-struct SessionEnd {
-    fuel: u64,
-    peak_memory: u64,
+#[derive(Debug, Clone, Copy)]
+pub struct SessionEnd {
+    /// Fuel the session used.
+    pub fuel: u64,
+    /// Largest linear memory the plugin grew to, in bytes.
+    pub peak_memory: u64,
+}
+
+/// One input object as a plugin session sees it.
+pub struct SessionInput<'a> {
+    pub plugin: &'a Plugin,
+    /// The plugin config for this object.
+    pub config: &'a [(String, String)],
+    /// The object's key (the plugin's `object-name`).
+    pub key: &'a str,
+    /// The object's size in bytes (sets the fuel budget).
+    pub size: u64,
+    pub limits: &'a plugin::PluginLimits,
+    pub catalogue: &'static Catalogue,
+    /// When the job started, in µs since the epoch (bounds plausible observation times).
+    pub started_us: i64,
+}
+
+/// Run one plugin session over an object: open it, push every chunk `next` yields, finish; show
+/// each batch to `observe` as the plugin returned it, then validate it and hand it to `deliver`,
+/// which returns false to stop early. The one place a session is driven, for jobs and for the
+/// provider tools alike.
+///
+/// # Errors
+/// The session's [`Failure`]: a limit, trap, plugin error or contract violation.
+pub fn run_session(
+    input: &SessionInput<'_>,
+    mut next: impl FnMut() -> Option<Bytes>,
+    mut observe: impl FnMut(&plugin::Batch),
+    mut deliver: impl FnMut(Checked) -> bool,
+) -> Result<SessionEnd, Failure> {
+    let limits = input.limits;
+    let mut session = input.plugin.open(input.config, input.key, input.size, limits)?;
+    let validator = Validator::new(input.catalogue, session.signals()?, input.started_us, limits);
+    let unknown = validator.unknown_declared();
+    if !unknown.is_empty() {
+        return Err(session.contract_violation(format!("declares signals the catalogue does not have: {}", unknown.join(", "))));
+    }
+    let mut chunk = next();
+    loop {
+        let (batch, last) = match chunk.take() {
+            Some(bytes) => (session.push(&bytes)?, false),
+            None => (session.finish()?, true),
+        };
+        observe(&batch);
+        let checked = validator.check(batch).map_err(|v| match v {
+            Violation::Contract(m) => session.contract_violation(m),
+            Violation::Limit(l) => session.limit_exceeded(l),
+        })?;
+        if !deliver(checked) || last {
+            break;
+        }
+        chunk = next();
+    }
+    Ok(SessionEnd { fuel: session.fuel_used(), peak_memory: session.peak_memory() })
 }
 
 impl Job {
@@ -216,10 +310,13 @@ impl Job {
             let config = self.spec.config_for(input.key());
             let key = input.key().to_owned();
             let size = input.size;
-            let validator_limits = limits.plugin.clone();
+            let plugin_limits = limits.plugin.clone();
             let (catalogue, started_us, progress) = (self.catalogue, self.started_us, self.progress.clone());
+            let mut chunk_rx = chunk_rx;
             tokio::task::spawn_blocking(move || {
-                convert_chunks(&plugin, &config, &key, size, &validator_limits, catalogue, started_us, chunk_rx, batch_tx, &progress)
+                let session = SessionInput { plugin: &plugin, config: &config, key: &key, size, limits: &plugin_limits, catalogue, started_us };
+                let next = || chunk_rx.blocking_recv().inspect(|chunk| progress.read(chunk.len() as u64));
+                run_session(&session, next, |_| {}, |checked| batch_tx.blocking_send(checked).is_ok())
             })
         };
 
@@ -291,6 +388,7 @@ impl Job {
             ("dataplace.chunk_bytes", self.spec.limits.source.chunk_bytes.to_string()),
         ]
         .into_iter()
+        .chain(self.published.clone().map(|p| ("dataplace.plugin.published", p)))
         .map(|(k, v)| KeyValue::new(k.to_owned(), v))
         .collect()
     }
@@ -306,7 +404,7 @@ pub async fn declared_signals(
     base_dir: &std::path::Path,
 ) -> Result<(String, Vec<String>), JobError> {
     let limits = plugin::PluginLimits::default();
-    let plugin = load_plugin(source, base_dir, &limits, &Stores::new(), Catalogue::builtin()).await?;
+    let (plugin, _) = load_plugin(source, base_dir, &limits, &Stores::new(), Catalogue::builtin()).await?;
     let label = format!("{}@{}", plugin.info().name, plugin.info().version);
     let failed = |f: Failure| JobError::PluginLoad { plugin: label.clone(), reason: f.error.to_string() };
     let mut session = plugin.open(config, "coverage", 0, &limits).map_err(failed)?;
@@ -327,46 +425,4 @@ async fn write(data: &mut DataSink, quarantine: &mut QuarantineSink, checked: &C
         data.write(batch).await?;
     }
     quarantine.write(&checked.rejects, &checked.quarantined).await
-}
-
-/// The plugin thread: open a session, push every chunk, finish; validate each batch and hand it
-/// on. Stops early when the sink side has gone.
-#[allow(clippy::too_many_arguments)]
-fn convert_chunks(
-    plugin: &Plugin,
-    config: &[(String, String)],
-    key: &str,
-    size: u64,
-    limits: &crate::limits::PluginLimits,
-    catalogue: &'static Catalogue,
-    started_us: i64,
-    mut chunks: mpsc::Receiver<Bytes>,
-    out: mpsc::Sender<Checked>,
-    progress: &Progress,
-) -> Result<SessionEnd, Failure> {
-    let mut session = plugin.open(config, key, size, limits)?;
-    let validator = Validator::new(catalogue, session.signals()?, started_us, limits);
-    let unknown = validator.unknown_declared();
-    if !unknown.is_empty() {
-        return Err(session.contract_violation(format!("declares signals the catalogue does not have: {}", unknown.join(", "))));
-    }
-    let mut next = chunks.blocking_recv();
-    loop {
-        let (batch, last) = match next.take() {
-            Some(chunk) => {
-                progress.read(chunk.len() as u64);
-                (session.push(&chunk)?, false)
-            }
-            None => (session.finish()?, true),
-        };
-        let checked = validator.check(batch).map_err(|v| match v {
-            Violation::Contract(m) => session.contract_violation(m),
-            Violation::Limit(l) => session.limit_exceeded(l),
-        })?;
-        if out.blocking_send(checked).is_err() || last {
-            break;
-        }
-        next = chunks.blocking_recv();
-    }
-    Ok(SessionEnd { fuel: session.fuel_used(), peak_memory: session.peak_memory() })
 }

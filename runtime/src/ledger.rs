@@ -136,7 +136,11 @@ impl InputReport {
 pub struct PluginId {
     pub name: String,
     pub version: String,
+    /// Hex SHA-256 of the component bytes that ran.
     pub sha256: String,
+    /// `provider/name@version` when the plugin came from the registry (signature verified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
 }
 
 /// The outcome of a job: every input's books, and their totals.
@@ -157,6 +161,9 @@ pub struct JobReport {
     pub wall_time_s: f64,
     /// Peak resident memory of the host process, when the platform tells (Linux).
     pub peak_rss_bytes: Option<u64>,
+    /// True when the plugin's machine code came from the compiled-code cache.
+    #[serde(default)]
+    pub compiled_from_cache: bool,
 }
 
 impl JobReport {

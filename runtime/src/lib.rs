@@ -6,6 +6,7 @@
 //! The data path, one module per stage, wired together in [`job`]:
 //! [`source`] → [`plugin`] → [`validate`] → [`sink`] (+ [`quarantine`]) → [`ledger`].
 
+pub mod authoring;
 pub mod catalogue;
 pub mod config;
 pub mod job;
@@ -16,6 +17,7 @@ pub mod meter;
 pub mod plugin;
 pub mod progress;
 pub mod quarantine;
+pub mod registry;
 pub mod report;
 pub mod schema;
 pub mod sink;

@@ -35,6 +35,11 @@ fn profile_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).expect("target/<profile>/deps").to_path_buf()
 }
 
+/// Cargo's target directory for this test run (`target/`, or `$CARGO_TARGET_DIR`).
+pub fn target_dir() -> PathBuf {
+    profile_dir().parent().expect("target/<profile>").to_path_buf()
+}
+
 /// The `dataplace` binary cargo built for this test run (the runtime package's integration
 /// tests make cargo build it before any test runs).
 pub fn dataplace() -> Command {

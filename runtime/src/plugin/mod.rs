@@ -2,10 +2,12 @@
 //! metered, sandboxed instance per input object. A trap or limit fails only that object; its
 //! store is dropped, never reused.
 
+mod cache;
 pub mod crate_build;
 mod metering;
 mod sandbox;
 
+pub use cache::CompiledCache;
 pub use metering::{SCHEDULE_NAME, WASMTIME_VERSION, schedule_id};
 pub use sandbox::LimitExceeded;
 
@@ -75,6 +77,8 @@ pub struct Host {
     catalogue: &'static Catalogue,
     /// False only for benchmarks measuring what fuel metering costs.
     metered: bool,
+    /// Where compiled code is kept between runs (none: compile every time).
+    cache: Option<CompiledCache>,
     _ticker: metering::EpochTicker,
 }
 
@@ -85,7 +89,7 @@ impl Host {
     /// # Errors
     /// [`PluginError::Invalid`] if wasmtime rejects the configuration.
     pub fn new(limits: &PluginLimits, catalogue: &'static Catalogue) -> Result<Arc<Host>, PluginError> {
-        Self::build(limits, catalogue, true)
+        Self::build(limits, catalogue, true, CompiledCache::default_location())
     }
 
     /// A host without fuel metering: for benchmarks measuring what metering costs, never for
@@ -94,10 +98,14 @@ impl Host {
     /// # Errors
     /// [`PluginError::Invalid`] if wasmtime rejects the configuration.
     pub fn unmetered(limits: &PluginLimits, catalogue: &'static Catalogue) -> Result<Arc<Host>, PluginError> {
-        Self::build(limits, catalogue, false)
+        Self::build(limits, catalogue, false, CompiledCache::default_location())
     }
 
-    fn build(limits: &PluginLimits, catalogue: &'static Catalogue, metered: bool) -> Result<Arc<Host>, PluginError> {
+    /// A host with explicit metering and compiled-code cache (`None`: compile on every load).
+    ///
+    /// # Errors
+    /// [`PluginError::Invalid`] if wasmtime rejects the configuration.
+    pub fn build(limits: &PluginLimits, catalogue: &'static Catalogue, metered: bool, cache: Option<CompiledCache>) -> Result<Arc<Host>, PluginError> {
         let engine = Engine::new(&metering::engine_config(limits.stack_bytes as usize, metered))
             .map_err(|e| PluginError::Invalid(format!("engine configuration: {e}")))?;
         let mut linker = Linker::new(&engine);
@@ -105,7 +113,7 @@ impl Host {
         bindings::Plugin::add_to_linker::<Sandbox, HasSelf<Sandbox>>(&mut linker, |s| s)
             .map_err(|e| PluginError::Invalid(e.to_string()))?;
         let ticker = metering::EpochTicker::start(engine.clone());
-        Ok(Arc::new(Host { engine, linker, catalogue, metered, _ticker: ticker }))
+        Ok(Arc::new(Host { engine, linker, catalogue, metered, cache, _ticker: ticker }))
     }
 
     /// Compile a component and check it exports the converter world.
@@ -115,10 +123,20 @@ impl Host {
     /// are not all granted; any other error when `describe` fails.
     pub fn load(self: &Arc<Self>, bytes: &[u8], limits: &PluginLimits) -> Result<Plugin, PluginError> {
         let sha256 = hex::encode(Sha256::digest(bytes));
-        let component = Component::from_binary(&self.engine, bytes).map_err(|e| PluginError::Invalid(format!("{e:#}")))?;
+        let (component, from_cache) = match &self.cache {
+            Some(cache) => cache.load(&self.engine, bytes, &sha256),
+            None => Component::from_binary(&self.engine, bytes).map(|c| (c, false)),
+        }
+        .map_err(|e| PluginError::Invalid(format!("{e:#}")))?;
+        let component_type = component.component_type();
+        let imports: Vec<String> = component_type.imports(&self.engine).map(|(name, _)| name.to_owned()).collect();
+        let exports: Vec<String> = component_type.exports(&self.engine).map(|(name, _)| name.to_owned()).collect();
+        if !exports.iter().any(|e| e.starts_with("dataplace:converter/converter@0.1.")) {
+            return Err(PluginError::Invalid(format!("does not export dataplace:converter/converter@0.1 (it exports {})", exports.join(", "))));
+        }
         let pre = self.linker.instantiate_pre(&component).map_err(|e| PluginError::Invalid(format!("{e:#}")))?;
         let pre = bindings::PluginPre::new(pre).map_err(|e| PluginError::Invalid(format!("{e:#}")))?;
-        let mut plugin = Plugin { host: self.clone(), pre, sha256, info: None };
+        let mut plugin = Plugin { host: self.clone(), pre, sha256, info: None, from_cache, imports, exports };
         let fuel = limits.fuel_base;
         let (mut store, instance) = plugin.instantiate(limits, fuel)?;
         let info = instance.dataplace_converter_converter().call_describe(&mut store).map_err(|e| classify(e, &store, limits, fuel))?;
@@ -133,6 +151,19 @@ pub struct Plugin {
     pre: bindings::PluginPre<Sandbox>,
     sha256: String,
     info: Option<PluginInfo>,
+    from_cache: bool,
+    imports: Vec<String>,
+    exports: Vec<String>,
+}
+
+/// The interfaces a published plugin may import: what Rust's `wasm32-wasip2` standard library
+/// needs (all backed by the sandbox's stand-ins) and the catalogue. The runtime links the rest of
+/// WASI too but grants nothing behind it (sockets fail); the registry refuses components that
+/// import it.
+const GRANTED_IMPORTS: [&str; 6] = ["wasi:cli/", "wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:filesystem/", "dataplace:converter/"];
+
+fn granted(import: &str) -> bool {
+    GRANTED_IMPORTS.iter().any(|prefix| import.starts_with(prefix))
 }
 
 impl Plugin {
@@ -144,6 +175,26 @@ impl Plugin {
     /// Hex SHA-256 of the component bytes: the plugin's identity in lineage and ledger.
     pub fn sha256(&self) -> &str {
         &self.sha256
+    }
+
+    /// True when its machine code came from the compiled-code cache.
+    pub fn from_cache(&self) -> bool {
+        self.from_cache
+    }
+
+    /// The interfaces the component imports.
+    pub fn imports(&self) -> &[String] {
+        &self.imports
+    }
+
+    /// The interfaces the component exports.
+    pub fn exports(&self) -> &[String] {
+        &self.exports
+    }
+
+    /// Imports beyond what the sandbox grants (see [`GRANTED_IMPORTS`]).
+    pub fn ungranted_imports(&self) -> Vec<&str> {
+        self.imports.iter().map(String::as_str).filter(|i| !granted(i)).collect()
     }
 
     fn instantiate(&self, limits: &PluginLimits, fuel: u64) -> Result<(Store<Sandbox>, bindings::Plugin), PluginError> {

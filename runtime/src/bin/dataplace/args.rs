@@ -37,6 +37,145 @@ pub enum Command {
     /// Committed output: list it, clean up after crashes, commit sharded jobs.
     #[command(subcommand)]
     Job(JobCommand),
+    /// Write, test, inspect, compare and publish converter plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Provider identities: signing keys and their registration.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+}
+
+/// Where published plugins live.
+#[derive(Debug, Clone, Args)]
+pub struct RegistryArg {
+    /// The plugin registry: a directory or object-store URL. Default: $DATAPLACE_REGISTRY, else
+    /// ~/.local/share/dataplace/registry.
+    #[arg(long)]
+    pub registry: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Scaffold a plugin crate on the SDK, with a fixture and a test, that builds as generated.
+    New {
+        /// The new crate's directory (must not exist or be empty).
+        dir: PathBuf,
+        /// Plugin and crate name (lower-case, digits, '-'). Default: the directory's name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Reference this SDK crate (a path) instead of vendoring the SDK into the new crate.
+        #[arg(long)]
+        sdk_path: Option<PathBuf>,
+    },
+    /// Run fixtures (<name>.expected.json: input, config, expected observations and rejects) in
+    /// the real sandbox under production limits. Exit code 1 when any fails.
+    Test {
+        /// The plugin: a .wasm component, a crate directory, or a published reference.
+        plugin: String,
+        /// The fixtures directory.
+        fixtures: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// World, imports, exports, size, hash, declared signals and registry manifest of a plugin.
+    Inspect {
+        /// The plugin: a .wasm component, a crate directory, or a published reference.
+        plugin: String,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shadow run: both versions over the same inputs; observations added, removed and changed
+    /// per signal, reject differences, fuel difference. Exit code 1 when they differ.
+    Diff {
+        /// The current plugin (.wasm, crate directory or published reference).
+        old: String,
+        /// The candidate.
+        new: String,
+        /// Input objects: paths, URLs, prefixes or globs.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        /// Plugin config KEY=VALUE for both versions (repeatable).
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        config: Vec<String>,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate (size, world, imports, fixtures under production limits), sign and publish a
+    /// plugin under its own name and version.
+    Publish {
+        /// The plugin: a .wasm component or a crate directory (built first).
+        plugin: String,
+        /// The registered provider publishing it.
+        #[arg(long)]
+        provider: String,
+        /// The provider's signing key file (from `dataplace provider keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The fixtures it must pass.
+        #[arg(long)]
+        fixtures: PathBuf,
+        /// Who publishes it (recorded in the manifest). Default: the provider.
+        #[arg(long)]
+        author: Option<String>,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print the manifest as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Published versions, with their yank status.
+    List {
+        /// Only this provider's.
+        #[arg(long)]
+        provider: Option<String>,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Yank a version: jobs pinned to it still run; version requirements skip it.
+    Yank {
+        /// provider/name@version
+        version: String,
+        /// The provider's signing key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Why, for the record.
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[command(flatten)]
+        registry: RegistryArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProviderCommand {
+    /// Create a signing key: the secret goes to FILE (mode 0600), the public key to stdout.
+    Keygen {
+        /// Where to write the secret key (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Register a provider name with its public key; only that key can publish under the name.
+    Register {
+        /// The provider name (lower-case, digits, '-').
+        name: String,
+        /// The public key (hex, as keygen prints it).
+        #[arg(long)]
+        public_key: String,
+        #[command(flatten)]
+        registry: RegistryArg,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,9 +315,15 @@ pub enum ExportFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct ConvertArgs {
-    /// The converter: a .wasm component (path or URL) or a plugin crate directory (built first).
+    /// The converter: a published plugin (provider/name@version-requirement or sha256:…), a
+    /// .wasm component (path or URL) or a plugin crate directory (built first).
     #[arg(long)]
     pub plugin: String,
+    #[command(flatten)]
+    pub registry: RegistryArg,
+    /// Run a yanked version that the version requirement matches.
+    #[arg(long)]
+    pub allow_yanked: bool,
     /// Plugin config KEY=VALUE (repeatable); KEY=@FILE reads the value from a file. Values may
     /// use {key}, {name}, {stem} of each input object.
     #[arg(long = "config", value_name = "KEY=VALUE")]

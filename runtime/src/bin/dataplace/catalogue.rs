@@ -49,7 +49,7 @@ pub async fn run(command: CatalogueCommand) -> Result<u8, Failure> {
             let here = std::env::current_dir().unwrap_or_default();
             let coverage = match (root, plugin) {
                 (_, Some(plugin)) => {
-                    let source = dataplace::config::plugin_source(&plugin, &here);
+                    let source = dataplace::config::plugin_source(&plugin, &here, None, false).map_err(|e| Failure::usage(e.into()))?;
                     let (label, signals) = dataplace::job::declared_signals(&source, &config_pairs(&config)?, &here).await?;
                     Coverage::declared(c, &label, &signals)
                 }

@@ -4,6 +4,7 @@
 mod args;
 mod catalogue;
 mod jobs;
+mod plugins;
 
 use anyhow::Context;
 use args::{Cli, Command, ConvertArgs, LogFormat};
@@ -40,6 +41,8 @@ fn main() -> ExitCode {
         Command::Catalogue(c) => runtime.block_on(catalogue::run(c)),
         Command::Meter(m) => runtime.block_on(meter(m)),
         Command::Job(j) => runtime.block_on(jobs::run(j)),
+        Command::Plugin(p) => runtime.block_on(plugins::plugin(p)),
+        Command::Provider(p) => runtime.block_on(plugins::provider(p)),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -113,6 +116,10 @@ fn convert_spec(a: ConvertArgs) -> Result<JobSpec, Failure> {
     let mut file = toml::Table::new();
     file.insert("provider".into(), a.provider.into());
     file.insert("plugin".into(), a.plugin.into());
+    if let Some(registry) = a.registry.registry {
+        file.insert("registry".into(), registry.into());
+    }
+    file.insert("allow_yanked".into(), a.allow_yanked.into());
     file.insert("output".into(), a.output.into());
     file.insert("inputs".into(), toml::Value::Array(a.inputs.into_iter().map(toml::Value::String).collect()));
     file.insert("config".into(), config.into());
