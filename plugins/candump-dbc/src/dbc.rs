@@ -7,7 +7,7 @@
 //! not know, and reports no line numbers for the semantic errors below; the doc demands all three.
 
 use crate::bits::Layout;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// A CAN identifier: standard (11-bit) and extended (29-bit) ids never match each other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,7 +90,7 @@ impl Message {
 #[derive(Debug, Default)]
 pub struct Dbc {
     pub messages: Vec<Message>,
-    by_id: HashMap<FrameId, usize>,
+    by_id: FxHashMap<FrameId, usize>,
 }
 
 impl Dbc {

@@ -17,7 +17,7 @@ use dataplace_sdk::catalogue::Datatype;
 use dataplace_sdk::{Batch, Config, Converter, Error, Info, Lines, Position};
 use dbc::{Dbc, Float, Mux, Signal};
 use mapping::{Conversion, Entry, Mapped};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// The candump + DBC converter: one value per input object.
 pub struct CandumpDbc {
@@ -30,7 +30,7 @@ struct Decoder {
     dbc: Dbc,
     entries: Vec<Entry>,
     /// Mapping entries per DBC message, in mapping-file order.
-    by_message: HashMap<usize, Vec<usize>>,
+    by_message: FxHashMap<usize, Vec<usize>>,
     payload: [u8; 64],
 }
 
@@ -47,7 +47,7 @@ impl Converter for CandumpDbc {
         let vehicle = config.require(dataplace_sdk::VEHICLE_ID)?.trim().to_owned();
         let dbc = dbc::parse(config.require("dbc")?.as_bytes()).map_err(Error::Config)?;
         let entries = mapping::parse(config.require("mapping")?, &dbc).map_err(Error::Config)?;
-        let mut by_message: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut by_message: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
         for (i, e) in entries.iter().enumerate() {
             by_message.entry(e.message).or_default().push(i);
         }

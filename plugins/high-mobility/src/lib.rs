@@ -101,12 +101,12 @@ impl Decoder {
         if let Some(vin) = vin {
             self.last_vin = Some(String::from_utf8_lossy(vin).into_owned());
         }
-        let Some(vehicle) = self.last_vin.clone().or_else(|| self.configured.clone()) else {
+        let Some(vehicle) = self.last_vin.as_deref().or(self.configured.as_deref()) else {
             return out.reject(at, "no-vehicle-id", "no VIN in or before this message, and no vehicle_id configured", frame);
         };
         let mut codes: Vec<(i64, String)> = Vec::new();
         for p in &m.properties {
-            match self.property(m.capability, p, message_time, &vehicle, &mut codes, out) {
+            match self.property(m.capability, p, message_time, vehicle, &mut codes, out) {
                 Ok(Counted::Decoded) => out.decoded(),
                 Ok(Counted::Skipped(why)) => out.skipped(why),
                 Err((code, why)) => out.reject(at, code, format!("capability 0x{:04x} property 0x{:02x}: {why}", m.capability, p.id), frame),
@@ -121,7 +121,7 @@ impl Decoder {
             }
         }
         for (t, list) in lists {
-            out.vehicle(&vehicle).text_list(t, "Vehicle.Diagnostics.DTCList", &list);
+            out.vehicle(vehicle).text_list(t, "Vehicle.Diagnostics.DTCList", &list);
         }
     }
 

@@ -1,6 +1,8 @@
 //! Auto API properties to catalogue signals (format doc §7): which (capability, property) pairs
 //! are mapped, and how each data component becomes typed observations.
 
+use smallvec::{SmallVec, smallvec};
+use std::borrow::Cow;
 use crate::values::{Measurement as M, Undecodable, double, enumeration, integer, percent, string16, text, unit};
 
 const DIAGNOSTICS: u16 = 0x0033;
@@ -23,14 +25,15 @@ pub enum Value {
     Double(f64),
     Int(i64),
     Bool(bool),
-    Text(String),
+    /// Mostly one of a fixed set of words, so borrowed; owned for free text (a model name).
+    Text(Cow<'static, str>),
 }
 
 /// What one mapped data component means.
 #[derive(Debug, PartialEq)]
 pub enum Mapped {
-    /// Observations of these signals.
-    Values(Vec<(&'static str, Value)>),
+    /// Observations of these signals (one or two: kept inline, no allocation per property).
+    Values(SmallVec<[(&'static str, Value); 2]>),
     /// A trouble code for the message's DTC list (§7.5).
     TroubleCode(String),
     /// Decodable, but VSS has no counterpart (an outer rear tyre, an unmapped lamp …).
@@ -110,7 +113,7 @@ pub fn is_mapped(capability: u16, property: u8) -> bool {
 }
 
 fn one(signal: &'static str, v: Value) -> Result<Mapped, Undecodable> {
-    Ok(Mapped::Values(vec![(signal, v)]))
+    Ok(Mapped::Values(smallvec![(signal, v)]))
 }
 
 fn double_of(signal: &'static str, v: f64) -> Result<Mapped, Undecodable> {
@@ -156,7 +159,7 @@ pub fn decode(capability: u16, property: u8, d: &[u8]) -> Result<Mapped, Undecod
             if d.len() != 16 {
                 return Err(format!("coordinates need 16 bytes, got {}", d.len()));
             }
-            Ok(Mapped::Values(vec![
+            Ok(Mapped::Values(smallvec![
                 ("Vehicle.CurrentLocation.Latitude", Value::Double(double(&d[..8])?)),
                 ("Vehicle.CurrentLocation.Longitude", Value::Double(double(&d[8..])?)),
             ]))
@@ -183,7 +186,7 @@ pub fn decode(capability: u16, property: u8, d: &[u8]) -> Result<Mapped, Undecod
         (ENGINE, 0x01) => one("Vehicle.Powertrain.CombustionEngine.IsRunning", Value::Bool(enumeration(d, 1)? == 1)),
         (DASHBOARD, 0x01) => dashboard_light(d),
         (USAGE, 0x0e) => double_of("Vehicle.Powertrain.FuelSystem.AverageConsumption", unit(d, M::FuelEfficiency)?),
-        (INFORMATION, 0x03) => one("Vehicle.VehicleIdentification.Model", Value::Text(text(d)?.to_owned())),
+        (INFORMATION, 0x03) => one("Vehicle.VehicleIdentification.Model", Value::Text(text(d)?.to_owned().into())),
         (INFORMATION, 0x07) => match d {
             [hi, lo] => one("Vehicle.VehicleIdentification.Year", Value::Int(i64::from(u16::from_be_bytes([*hi, *lo])))),
             _ => Err(format!("a model year needs 2 bytes, got {}", d.len())),

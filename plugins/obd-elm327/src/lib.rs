@@ -132,7 +132,7 @@ fn handle(vehicle: &mut Vehicle, group: &mut Option<Group>, l: dataplace_sdk::Li
         Ok(Line::Response { time_us, payload: Payload::Message(bytes) }) => {
             abandon(group, "a single-line response interrupted it", out);
             let outcome = pids::decode(&bytes, time_us, || out.vehicle(vehicle.fix()));
-            settle(vehicle, outcome, &[(l.number, l.text.to_vec())], out);
+            settle(vehicle, outcome, &[(l.number, l.text)], out);
         }
         Err((code, message)) => {
             abandon(group, "a malformed line interrupted it", out);
@@ -142,7 +142,7 @@ fn handle(vehicle: &mut Vehicle, group: &mut Option<Group>, l: dataplace_sdk::Li
 }
 
 /// Count the lines of a decoded (or rejected) message.
-fn settle(vehicle: &mut Vehicle, outcome: Result<Decoded, pids::Rejection>, lines: &[(u64, Vec<u8>)], out: &mut Batch) {
+fn settle<T: AsRef<[u8]>>(vehicle: &mut Vehicle, outcome: Result<Decoded, pids::Rejection>, lines: &[(u64, T)], out: &mut Batch) {
     match outcome {
         Ok(Decoded::Bitmap) => lines.iter().for_each(|_| out.skipped("supported-pid bitmap")),
         Ok(Decoded::Observations) => lines.iter().for_each(|_| out.decoded()),
@@ -152,7 +152,7 @@ fn settle(vehicle: &mut Vehicle, outcome: Result<Decoded, pids::Rejection>, line
         }
         Err((code, message)) => {
             for (number, text) in lines {
-                out.reject(Position::Line(*number), code, message.clone(), text);
+                out.reject(Position::Line(*number), code, message.clone(), text.as_ref());
             }
         }
     }

@@ -85,6 +85,7 @@ pub struct Batch {
     /// The string table all indexes point into.
     pub strings: Vec<String>,
     index: FxHashMap<Box<str>, u32>,
+    recent: Recent,
     pub doubles: Columns<f64>,
     pub ints: Columns<i64>,
     pub bools: Columns<bool>,
@@ -162,15 +163,59 @@ impl Batch {
             + self.text_lists.len()
     }
 
+    /// The index of `s` in the string table, added if new. Signal ids and vehicle ids repeat on
+    /// every row, so a hit in [`Recent`] (same address, same bytes) skips hashing.
     fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&i) = self.index.get(s) {
+        let slot = Recent::slot(s);
+        let (ptr, i) = self.recent.0[slot];
+        if ptr == s.as_ptr() as usize && same_bytes(self.strings[i as usize].as_bytes(), s.as_bytes()) {
             return i;
         }
-        let i = u32::try_from(self.strings.len()).expect("more than 2^32 strings in one batch");
-        self.strings.push(s.to_owned());
-        self.index.insert(s.into(), i);
+        let i = match self.index.get(s) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(self.strings.len()).expect("more than 2^32 strings in one batch");
+                self.strings.push(s.to_owned());
+                self.index.insert(s.into(), i);
+                i
+            }
+        };
+        self.recent.0[slot] = (s.as_ptr() as usize, i);
         i
     }
+}
+
+/// A direct-mapped cache of recently interned strings, keyed by their address: (address,
+/// string-table index). An entry is only a hint; [`Batch::intern`] checks the bytes too, so a
+/// buffer reused for another string never hits wrongly. Address 0 never occurs (references are
+/// not null), so zeroed slots are empty.
+#[derive(Debug)]
+struct Recent([(usize, u32); Recent::SLOTS]);
+
+impl Recent {
+    /// 256 slots: a plugin's signal ids, vehicle ids and enum texts rarely collide.
+    const SLOTS: usize = 256;
+
+    /// Fibonacci hashing of the address: the top 8 bits of address × 2⁶⁴/φ.
+    fn slot(s: &str) -> usize {
+        ((s.as_ptr() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
+    }
+}
+
+impl Default for Recent {
+    fn default() -> Self {
+        Self([(0, 0); Self::SLOTS])
+    }
+}
+
+/// Byte equality, eight bytes at a time: WebAssembly has no vectorised `memcmp`, and a
+/// byte-wise loop dominated the profile of signal-heavy plugins.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let ((a8, a_rest), (b8, b_rest)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
+    a8.iter().zip(b8).all(|(x, y)| u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y)) && a_rest.iter().zip(b_rest).all(|(x, y)| x == y)
 }
 
 fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
@@ -244,6 +289,20 @@ mod tests {
         assert_eq!(b.texts.value, [3]);
         assert_eq!(b.text_lists.value, [vec![6, 3]]);
         assert_eq!(b.observations(), 4);
+    }
+
+    #[test]
+    fn a_reused_buffer_interns_its_new_content() {
+        let mut b = Batch::default();
+        let mut buf = String::with_capacity(32);
+        for id in ["Vehicle.Speed", "Vehicle.Spee!", "Vehicle.Speed", "Vehicle.Speed.Long.Name"] {
+            buf.clear();
+            buf.push_str(id);
+            b.vehicle("V").double(1, &buf, 1.0);
+        }
+        assert_eq!(b.strings, ["V", "Vehicle.Speed", "Vehicle.Spee!", "Vehicle.Speed.Long.Name"]);
+        assert_eq!(b.doubles.signal, [1, 2, 1, 3]);
+        assert!(same_bytes(b"abcdefghij", b"abcdefghij") && !same_bytes(b"abcdefghij", b"abcdefghiJ") && !same_bytes(b"abcdefgh", b"abcdefgi"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::mapping::{self, Gps, Skip};
 use dataplace_sdk::{Batch, Flow, Framing, Measure, Position, Rows};
-use std::collections::BTreeMap;
+use rustc_hash::FxHashMap;
 
 const CODEC_8: u8 = 0x08;
 const CODEC_8E: u8 = 0x8E;
@@ -14,7 +14,7 @@ const VARIABLE: usize = 0;
 const CRC: crc::Crc<u16, crc::Table<16>> = crc::Crc::<u16, crc::Table<16>>::new(&crc::CRC_16_ARC);
 
 /// A diagnostic counted per session and reported as a note at the end (§7.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Note {
     UnmappedIo(u16),
     DuplicateIo(u16),
@@ -44,7 +44,7 @@ pub struct Decoder {
     vehicle: String,
     /// Notes of the packet being decoded; committed to `notes` when the packet is accepted.
     pending: Vec<Note>,
-    notes: BTreeMap<Note, u64>,
+    notes: FxHashMap<Note, u64>,
 }
 
 /// Why a packet whose CRC is right still cannot be decoded.
@@ -52,7 +52,7 @@ struct Malformed(String);
 
 impl Decoder {
     pub fn new(fallback_vehicle: String) -> Self {
-        Self { vehicle: fallback_vehicle, pending: Vec::new(), notes: BTreeMap::new() }
+        Self { vehicle: fallback_vehicle, pending: Vec::new(), notes: FxHashMap::default() }
     }
 
     /// Write the session's diagnostic counters as notes.

@@ -50,7 +50,7 @@ pub struct Gps {
 }
 
 /// What happened to a field that produced no observation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Skip {
     NoFix,
     PositionOutOfRange,

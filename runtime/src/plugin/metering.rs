@@ -36,6 +36,10 @@ pub const WASMTIME_VERSION: &str = "48";
 /// schedule, epoch interruption, and the determinism switches (canonical NaNs, deterministic
 /// relaxed SIMD), so the same input gives the same output and the same fuel on any machine.
 /// `fuel = false` only serves to measure what metering itself costs (benchmarks).
+///
+/// With `DATAPLACE_PERFMAP=1` in the environment, compiled plugin code is announced to `perf`
+/// (`/tmp/perf-<pid>.map`), so `perf record` / `perf report` name plugin functions; it changes
+/// nothing else.
 pub fn engine_config(max_wasm_stack: usize, fuel: bool) -> Config {
     let mut config = Config::new();
     config
@@ -48,6 +52,9 @@ pub fn engine_config(max_wasm_stack: usize, fuel: bool) -> Config {
         .operator_cost(operator_costs())
         .epoch_interruption(true)
         .max_wasm_stack(max_wasm_stack);
+    if std::env::var_os("DATAPLACE_PERFMAP").is_some_and(|v| v == "1") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     config
 }
 

@@ -92,16 +92,9 @@ impl Host {
         Self::build(limits, catalogue, true, CompiledCache::default_location())
     }
 
-    /// A host without fuel metering: for benchmarks measuring what metering costs, never for
-    /// jobs (the wall-clock backstop is then the only CPU limit, and nothing is billed).
-    ///
-    /// # Errors
-    /// [`PluginError::Invalid`] if wasmtime rejects the configuration.
-    pub fn unmetered(limits: &PluginLimits, catalogue: &'static Catalogue) -> Result<Arc<Host>, PluginError> {
-        Self::build(limits, catalogue, false, CompiledCache::default_location())
-    }
-
     /// A host with explicit metering and compiled-code cache (`None`: compile on every load).
+    /// `metered = false` only serves benchmarks measuring what metering costs, never jobs (the
+    /// wall-clock backstop is then the only CPU limit, and nothing is billed).
     ///
     /// # Errors
     /// [`PluginError::Invalid`] if wasmtime rejects the configuration.

@@ -131,7 +131,7 @@ def main(path, out):
             "value_text": pa.array(rows["value_text"], pa.string()),
         }
     )
-    pq.write_table(table, out, compression="zstd")
+    pq.write_table(table, out, compression="zstd", compression_level=3)
     print(table.num_rows)
 
 

@@ -4,9 +4,9 @@
 //! Run with: cargo run --release -p dataplace-bench -- --out docs/benchmarks.json
 
 use clap::Parser;
-use dataplace_bench::{Scale, Tools, dataplace_binary, run, scratch};
+use dataplace_bench::{Scale, Section, Tools, dataplace_binary, run, scratch};
 
-/// The dataplace benchmark suite (about 10 minutes on 2 cores after the build).
+/// The dataplace benchmark suite (2–3 minutes on 2 cores after the build).
 #[derive(Parser)]
 struct Args {
     /// Write the results as JSON here.
@@ -15,6 +15,9 @@ struct Args {
     /// A seconds-long smoke run of every benchmark on tiny inputs.
     #[arg(long)]
     tiny: bool,
+    /// Run only these sections (repeatable; default: all).
+    #[arg(long, value_enum)]
+    only: Vec<Section>,
 }
 
 fn main() {
@@ -22,7 +25,7 @@ fn main() {
     let scale = if args.tiny { Scale::TINY } else { Scale::FULL };
     let tools = Tools { dataplace: dataplace_binary(), scratch: scratch("suite") };
     let started = std::time::Instant::now();
-    let report = run(scale, &tools);
+    let report = run(scale, &tools, &args.only);
     println!("{}", report.table());
     println!("suite took {:.0} s", started.elapsed().as_secs_f64());
     if let Some(out) = args.out {

@@ -6,7 +6,7 @@ use dataplace_bench::{Scale, Tools, run, scratch};
 #[test]
 fn the_suite_runs_on_tiny_inputs() {
     let tools = Tools { dataplace: dataplace_bench::dataplace_binary(), scratch: scratch("tiny") };
-    let report = run(Scale::TINY, &tools);
+    let report = run(Scale::TINY, &tools, &[]);
     let names: Vec<&str> = report.rows.iter().map(|r| r.name.as_str()).collect();
     for expected in ["teltonika: wasm (fuel on) / native time", "candump-dbc: fuel on / fuel off time", "end to end: dataplace convert / native floor throughput", "Python + pyarrow baseline: dataplace / Python throughput", "peak RSS large / small input", "scaling: --jobs 2 / --jobs 1 throughput (2 cores)"] {
         assert!(names.contains(&expected), "missing {expected}: {names:?}");
