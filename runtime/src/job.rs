@@ -88,9 +88,8 @@ pub async fn run(spec: JobSpec, shard: Shard, progress: Progress) -> Result<JobR
     let catalogue = Catalogue::builtin();
     let (plugin, component) = load_plugin(&spec.plugin, &spec.base_dir, &spec.limits.plugin, &stores, catalogue).await?;
     let plugin = Arc::new(plugin);
-    let info = plugin.info();
     let published = component.manifest.as_ref().map(PluginManifest::reference);
-    let plugin_id = PluginId { name: info.name.clone(), version: info.version.clone(), sha256: plugin.sha256().to_owned(), published: published.clone() };
+    let plugin_id = PluginId::of(&plugin, published.clone());
     progress.start(todo.iter().map(|i| i.size).sum(), todo.len() as u64);
     let parallel = spec.limits.job.parallel_inputs;
     let job = Arc::new(Job { spec, plugin, published, catalogue, output, started_us: chrono::Utc::now().timestamp_micros(), progress });
@@ -406,9 +405,7 @@ pub async fn declared_signals(
     let limits = plugin::PluginLimits::default();
     let (plugin, _) = load_plugin(source, base_dir, &limits, &Stores::new(), Catalogue::builtin()).await?;
     let label = format!("{}@{}", plugin.info().name, plugin.info().version);
-    let failed = |f: Failure| JobError::PluginLoad { plugin: label.clone(), reason: f.error.to_string() };
-    let mut session = plugin.open(config, "coverage", 0, &limits).map_err(failed)?;
-    let signals = session.signals().map_err(failed)?;
+    let signals = plugin.declared_signals(config, &limits).map_err(|f| JobError::PluginLoad { plugin: label.clone(), reason: f.error.to_string() })?;
     Ok((label, signals))
 }
 

@@ -143,6 +143,14 @@ pub struct PluginId {
     pub published: Option<String>,
 }
 
+impl PluginId {
+    /// The id of a loaded plugin; `published` is its registry reference, if it came from one.
+    pub fn of(plugin: &crate::plugin::Plugin, published: Option<String>) -> Self {
+        let info = plugin.info();
+        Self { name: info.name.clone(), version: info.version.clone(), sha256: plugin.sha256().to_owned(), published }
+    }
+}
+
 /// The outcome of a job: every input's books, and their totals.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobReport {

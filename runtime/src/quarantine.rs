@@ -2,7 +2,7 @@
 //! validation, each with its reason, written as Parquet under `_quarantine/` beside the data and
 //! committed (or aborted) together with it.
 
-use crate::plugin::{PositionKind, Reject};
+use crate::plugin::Reject;
 use crate::sink::{ParquetFile, SinkError, WrittenFile};
 use crate::store::Location;
 use crate::validate::Quarantined;
@@ -83,17 +83,7 @@ impl QuarantineSink {
         let message =
             StringArray::from_iter_values(rejects.iter().map(|r| r.message.as_str()).chain(failed.iter().map(|q| q.message.as_str())));
         let position = UInt64Array::from_iter(rejects.iter().map(|r| Some(r.position)).chain(failed.iter().map(|_| None)));
-        let position_kind = StringArray::from_iter(
-            rejects
-                .iter()
-                .map(|r| {
-                    Some(match r.position_kind {
-                        PositionKind::ByteOffset => "byte-offset",
-                        PositionKind::LineNumber => "line-number",
-                    })
-                })
-                .chain(failed.iter().map(|_| None)),
-        );
+        let position_kind = StringArray::from_iter(rejects.iter().map(|r| Some(r.position_kind.as_str())).chain(failed.iter().map(|_| None)));
         let none = || rejects.iter().map(|_| None::<&str>);
         let vehicle = StringArray::from_iter(none().chain(failed.iter().map(|q| Some(q.vehicle_id.as_str()))));
         let time = TimestampMicrosecondArray::from_iter(rejects.iter().map(|_| None).chain(failed.iter().map(|q| Some(q.time_us))))

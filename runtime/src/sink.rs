@@ -53,6 +53,11 @@ pub fn writer_properties(limits: &SinkLimits, lineage: Vec<KeyValue>) -> Result<
         .build())
 }
 
+/// The lineage a file carries (its key-value metadata), as written by [`writer_properties`].
+pub fn lineage(file: &parquet::file::metadata::FileMetaData) -> BTreeMap<String, String> {
+    file.key_value_metadata().into_iter().flatten().filter_map(|kv| kv.value.clone().map(|v| (kv.key.clone(), v))).collect()
+}
+
 /// One Parquet file being uploaded.
 pub struct ParquetFile {
     location: Location,

@@ -4,7 +4,7 @@
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Float64Type, Int64Type, TimestampMicrosecondType};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
@@ -130,18 +130,11 @@ pub fn read_batches(file: &Path) -> Vec<RecordBatch> {
     reader.map(|b| b.expect("record batch")).collect()
 }
 
-/// The key-value metadata of a Parquet file.
-pub fn metadata(file: &Path) -> HashMap<String, String> {
+/// The key-value metadata (lineage) of a Parquet file.
+pub fn metadata(file: &Path) -> BTreeMap<String, String> {
     let f = std::fs::File::open(file).expect("parquet file");
     let builder = ParquetRecordBatchReaderBuilder::try_new(f).expect("parquet footer");
-    builder
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
-        .into_iter()
-        .flatten()
-        .filter_map(|kv| kv.value.clone().map(|v| (kv.key.clone(), v)))
-        .collect()
+    dataplace::sink::lineage(builder.metadata().file_metadata())
 }
 
 fn rows_of(b: &RecordBatch) -> Vec<Row> {

@@ -114,6 +114,37 @@ pub fn convert<C: Converter>(
     Ok(output)
 }
 
+/// The chunk sizes a converter must be indifferent to: byte by byte, an odd size, and large.
+pub const TEST_CHUNKS: [usize; 3] = [1, 7, 64 << 10];
+
+/// Convert `input` at every size of [`TEST_CHUNKS`], check that the outputs agree and that the
+/// unit ledger adds up (read = decoded + skipped + rejected), and return the output: the check
+/// every converter test wants.
+///
+/// # Errors
+/// The converter's own [`Error`].
+///
+/// # Panics
+/// When chunk sizes give different observations (in any order), rejects, unit counts or notes,
+/// or the ledger does not add up.
+pub fn convert_checked<C: Converter>(config: &[(&str, &str)], object_name: &str, input: &[u8]) -> Result<Output, Error> {
+    let outputs = TEST_CHUNKS.iter().map(|&c| convert::<C>(config, object_name, input, c)).collect::<Result<Vec<_>, _>>()?;
+    let first = &outputs[0];
+    let sorted = |o: &Output| {
+        let mut v = o.observations.clone();
+        v.sort_by(|a, b| (&a.vehicle_id, a.time_us, &a.signal).cmp(&(&b.vehicle_id, b.time_us, &b.signal)));
+        v
+    };
+    for (o, chunk) in outputs.iter().zip(TEST_CHUNKS).skip(1) {
+        assert_eq!(sorted(o), sorted(first), "observations at chunk size {chunk}");
+        assert_eq!(o.rejects, first.rejects, "rejects at chunk size {chunk}");
+        assert_eq!((o.units_read, o.decoded, &o.skipped, &o.notes), (first.units_read, first.decoded, &first.skipped, &first.notes), "units at chunk size {chunk}");
+    }
+    let out = outputs.into_iter().next().expect("three chunk sizes");
+    assert_eq!(out.units_read, out.decoded + out.skipped_total() + out.rejects.len() as u64, "the unit ledger must add up");
+    Ok(out)
+}
+
 /// Decode `input` and drop the output, counting observations: what a native benchmark measures.
 ///
 /// # Errors

@@ -9,7 +9,7 @@ pub mod scaffold;
 use crate::catalogue::Catalogue;
 use crate::job::{SessionInput, run_session};
 use crate::limits::PluginLimits;
-use crate::plugin::{Batch, Failure, Plugin, PositionKind};
+use crate::plugin::{Batch, Failure, Plugin};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -120,10 +120,7 @@ pub fn run_input(
             units.rejected += checked.rejects.len() as u64;
             run.rejects.extend(checked.rejects.iter().map(|r| Rejected {
                 position: r.position,
-                position_kind: match r.position_kind {
-                    PositionKind::ByteOffset => "byte-offset",
-                    PositionKind::LineNumber => "line-number",
-                },
+                position_kind: r.position_kind.as_str(),
                 code: r.code.clone(),
                 message: r.message.clone(),
             }));

@@ -104,14 +104,7 @@ impl Coverage {
             let url = meta.location.to_string();
             let reader = ParquetReader::new(root.store.clone(), meta.location.clone(), meta.size);
             let builder = ParquetRecordBatchStreamBuilder::new(reader).await.map_err(|e| err(&url, &e))?;
-            let kv: BTreeMap<String, String> = builder
-                .metadata()
-                .file_metadata()
-                .key_value_metadata()
-                .into_iter()
-                .flatten()
-                .filter_map(|kv| kv.value.clone().map(|v| (kv.key.clone(), v)))
-                .collect();
+            let kv = crate::sink::lineage(builder.metadata().file_metadata());
             let key_of = |k: &str| kv.get(k).cloned().unwrap_or_else(|| "?".to_owned());
             let group = (key_of("dataplace.provider"), format!("{}@{}", key_of("dataplace.plugin.name"), key_of("dataplace.plugin.version")));
             let mask = ProjectionMask::roots(builder.parquet_schema(), [2]);

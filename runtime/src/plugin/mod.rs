@@ -30,6 +30,16 @@ pub mod bindings {
 use bindings::dataplace::converter::types as wit;
 pub use wit::{Batch, PluginInfo, PositionKind, Reject, UnitCounts};
 
+impl PositionKind {
+    /// The name stored in the quarantine and shown to providers: `byte-offset` or `line-number`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PositionKind::ByteOffset => "byte-offset",
+            PositionKind::LineNumber => "line-number",
+        }
+    }
+}
+
 /// Why a plugin could not be loaded or failed on an input object.
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
@@ -200,6 +210,15 @@ impl Plugin {
         store.set_epoch_deadline(ticks(limits));
         let instance = self.pre.instantiate(&mut store).map_err(|e| classify(e, &store, limits, fuel))?;
         Ok((store, instance))
+    }
+
+    /// The signals a session opened with `config` declares (for coverage, inspection and the
+    /// registry manifest; nothing is converted).
+    ///
+    /// # Errors
+    /// [`PluginError::Config`] when the plugin refuses the config; a limit or trap otherwise.
+    pub fn declared_signals(&self, config: &[(String, String)], limits: &PluginLimits) -> Result<Vec<String>, Failure> {
+        self.open(config, "declared-signals", 0, limits)?.signals()
     }
 
     /// Open a session for one input object of `size` bytes in a fresh store with `limits`.

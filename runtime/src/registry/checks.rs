@@ -6,7 +6,7 @@ use super::{MAX_COMPONENT_BYTES, RegistryError, Validated};
 use crate::authoring::fixtures::{self, FixtureReport};
 use crate::catalogue::Catalogue;
 use crate::limits::Limits;
-use crate::plugin::{CompiledCache, Host, Plugin};
+use crate::plugin::{Host, Plugin};
 use std::path::Path;
 
 /// Check `component` and run the fixtures in `fixtures_dir` under `limits` (production limits:
@@ -19,8 +19,7 @@ pub fn validate(component: &[u8], fixtures_dir: &Path, limits: &Limits) -> Resul
     if component.len() as u64 > MAX_COMPONENT_BYTES {
         return Err(RegistryError::Refused(format!("the component is {} bytes; the limit is {MAX_COMPONENT_BYTES}", component.len())));
     }
-    let host = Host::build(&limits.plugin, Catalogue::builtin(), true, CompiledCache::default_location())
-        .map_err(|e| RegistryError::Refused(e.to_string()))?;
+    let host = Host::new(&limits.plugin, Catalogue::builtin()).map_err(|e| RegistryError::Refused(e.to_string()))?;
     let plugin = host.load(component, &limits.plugin).map_err(|e| RegistryError::Refused(e.to_string()))?;
     let ungranted = plugin.ungranted_imports();
     if !ungranted.is_empty() {
@@ -50,8 +49,7 @@ pub fn validate(component: &[u8], fixtures_dir: &Path, limits: &Limits) -> Resul
 /// The signals a session with an empty config declares; `None` when the plugin needs a config
 /// to open (its signals depend on it).
 pub fn default_signals(plugin: &Plugin, limits: &Limits) -> Option<Vec<String>> {
-    let mut session = plugin.open(&[], "describe", 0, &limits.plugin).ok()?;
-    let mut signals = session.signals().ok()?;
+    let mut signals = plugin.declared_signals(&[], &limits.plugin).ok()?;
     signals.sort();
     Some(signals)
 }

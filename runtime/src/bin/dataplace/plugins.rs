@@ -44,7 +44,7 @@ pub async fn plugin(command: PluginCommand) -> Result<u8, Failure> {
             let inputs = read_inputs(&inputs, &config).await?;
             let limits = Limits::default();
             let report = blocking(move || {
-                let (old_id, new_id) = (plugin_id(&old), plugin_id(&new));
+                let (old_id, new_id) = (PluginId::of(&old, None), PluginId::of(&new, None));
                 diff::shadow_run((&old, old_id), (&new, new_id), &inputs, &limits.plugin, &limits.source)
             })
             .await;
@@ -197,10 +197,6 @@ async fn read_inputs(patterns: &[String], config: &[(String, String)]) -> Result
         inputs.push(diff::ShadowInput { url: input.url().to_owned(), key: input.key().to_owned(), config: config.to_vec(), bytes: bytes.to_vec() });
     }
     Ok(inputs)
-}
-
-fn plugin_id(plugin: &Plugin) -> PluginId {
-    PluginId { name: plugin.info().name.clone(), version: plugin.info().version.clone(), sha256: plugin.sha256().to_owned(), published: None }
 }
 
 /// `provider/name@version` (a leading `=` allowed) as its parts.
